@@ -1,0 +1,74 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/recovery
+PYTEST_ARGS ?=
+
+# Development settings for `make run` and the checks; production sets its own (see README).
+export DJANGO_DEBUG ?= 1
+
+.PHONY: help install install-test run serve migrate demo test test-postgres lint format check-deploy clean
+
+help:
+	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
+	@echo "make test           install test dependencies and run the whole test suite (SQLite)"
+	@echo "make test-postgres  the suite against PostgreSQL ($(PG_URL))"
+	@echo "make lint           ruff, ruff format --check, mypy, makemigrations --check"
+	@echo "make install        create $(VENV) and install the app"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+	@mkdir -p var
+
+install-test: $(VENV)/.installed-test
+	@mkdir -p var
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+run: demo
+	@echo "Serving at http://$(HOST):$(PORT)/ (sign in as manager, finance, executive or admin; password recovery-demo-2026)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install-test
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-deploy: install
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  DJANGO_ALLOWED_HOSTS=recovery.example.gov.uk $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Quarterly monitoring of plans and savings schemes (built in the monitoring issue)."""

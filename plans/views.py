@@ -1,0 +1,230 @@
+"""Plan pages. Thin: read the request, call a selector or service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plans import selectors, services
+from plans.filters import PlanFilter
+from plans.forms import MILESTONES_GUIDANCE, AttachmentForm, MilestoneFormSet, PlanForm, milestone_initial
+from plans.models import DeficitRecoveryPlan
+from plans.roles import Role, has_role
+
+MILESTONE_PREFIX = "milestones"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("plans:list")
+
+
+@login_required
+@require_GET
+def plan_list(request: HttpRequest) -> HttpResponse:
+    data = request.GET.copy()
+    if not data.get("scope"):
+        data["scope"] = "mine" if has_role(request.user, Role.SERVICE_MANAGER) else "all"
+    plan_filter = PlanFilter(data, queryset=selectors.plans_for_list(user=request.user), request=request)
+    page = Paginator(plan_filter.qs, 50).get_page(request.GET.get("page"))
+    query = data.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "plans/plan_list.html",
+        {
+            "filter": plan_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": request.user.has_perm("plans.add_plan"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "can_edit": request.user.has_perm("plans.change_plan", plan),
+            "attachment_form": AttachmentForm(),
+        },
+    )
+
+
+def _milestone_formset(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> Any:
+    if request.method != "POST":
+        initial = milestone_initial(plan) if plan is not None else []
+        return MilestoneFormSet(prefix=MILESTONE_PREFIX, initial=initial)
+    data = request.POST
+    if "add_milestone" in data:
+        # "Add a milestone" without JavaScript: the same data back with one more blank row.
+        data = data.copy()
+        total_key = f"{MILESTONE_PREFIX}-TOTAL_FORMS"
+        try:
+            data[total_key] = str(int(data.get(total_key, "0")) + 1)
+        except ValueError:
+            data[total_key] = "1"
+    initial = milestone_initial(plan) if plan is not None else []
+    return MilestoneFormSet(data, prefix=MILESTONE_PREFIX, initial=initial)
+
+
+def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> HttpResponse:
+    service_areas = selectors.service_areas_for_new_plan(user=request.user) if plan is None else None
+    submitting = "submit" in request.POST
+    form = PlanForm(
+        request.POST or None,
+        instance=plan,
+        service_areas=service_areas,
+        submitting=submitting,
+    )
+    formset = _milestone_formset(request, plan)
+    status = 200
+    if request.method == "POST" and "add_milestone" not in request.POST:
+        if form.is_valid() and formset.is_valid():
+            try:
+                with transaction.atomic():
+                    if plan is None:
+                        plan = services.plan_create(
+                            user=request.user,
+                            service_area=form.cleaned_data["service_area"],
+                            financial_year=form.cleaned_data["financial_year"],
+                            fields=form.plan_fields(),
+                            milestones=formset.milestones(),
+                        )
+                    else:
+                        plan = services.plan_update(
+                            plan=plan, user=request.user, fields=form.plan_fields(), milestones=formset.milestones()
+                        )
+                    if submitting:
+                        services.plan_submit(plan=plan, user=request.user)
+            except ValidationError as error:
+                _attach_errors(form, error)
+            else:
+                if submitting:
+                    messages.success(request, "The plan has been submitted. It is now read-only.")
+                else:
+                    messages.success(request, "The plan has been saved as a draft.")
+                return redirect(plan)
+        status = 400
+    return render(
+        request,
+        "plans/plan_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "plan": plan,
+            "no_service_areas": plan is None and not service_areas,
+            "milestones_guidance": MILESTONES_GUIDANCE,
+        },
+        status=status,
+    )
+
+
+def _attach_errors(form: PlanForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("plans.add_plan"):
+        raise PermissionDenied("Only service managers can start a plan.")
+    return _plan_form_page(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_for_user(user=request.user, pk=pk)
+    if not request.user.has_perm("plans.change_plan", plan):
+        raise PermissionDenied("This plan cannot be edited: it has been submitted, or it is not yours to edit.")
+    return _plan_form_page(request, plan)
+
+
+@login_required
+@require_POST
+def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_for_user(user=request.user, pk=pk)
+    try:
+        services.plan_submit(plan=plan, user=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("plans:edit", pk=plan.pk)
+    messages.success(request, "The plan has been submitted. It is now read-only.")
+    return redirect(plan)
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_for_user(user=request.user, pk=pk)
+    if not request.user.has_perm("plans.add_attachment", plan):
+        raise PermissionDenied("Files can only be attached to a draft plan by its manager.")
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attachment_add(
+                plan=plan,
+                user=request.user,
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "The file has been attached.")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect(f"{plan.get_absolute_url()}#attachments")
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
+    attachment = selectors.attachment_for_user(user=request.user, plan_pk=pk, pk=attachment_pk)
+    if not request.user.has_perm("plans.view_attachment", attachment.plan):
+        raise PermissionDenied
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    inline = request.GET.get("inline") == "1" and attachment.content_type.startswith("image/")
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    attachment = selectors.attachment_for_user(user=request.user, plan_pk=pk, pk=attachment_pk)
+    services.attachment_delete(attachment=attachment, user=request.user)
+    messages.success(request, f"{attachment.original_name} has been removed.")
+    return redirect(f"{attachment.plan.get_absolute_url()}#attachments")

@@ -1,0 +1,122 @@
+"""Reading and showing amounts of money. Decimal only: a float never touches money here.
+
+Amounts are stored in pounds (and pence). Reports show them in pounds, £000s or £m by their
+own convention; rounding is half-up and happens only here, at display.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+PENCE = Decimal("0.01")
+THOUSAND = Decimal(1000)
+MILLION = Decimal(1_000_000)
+
+# Largest amount a DecimalField(max_digits=14, decimal_places=2) holds.
+MAX_AMOUNT = Decimal("999999999999.99")
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+class MoneyError(ValueError):
+    """Text that cannot be read as an amount of money."""
+
+
+def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decimal(1)) -> Decimal | None:
+    """Read an amount as people write it: ``1,234``, ``£1,234.50``, ``-2``, ``(529)`` (negative).
+
+    ``multiplier`` turns an amount in £000s into pounds (1000). Blank and ``-`` mean nil and give
+    None. Raises MoneyError for anything else, including amounts too large to store and more
+    than two decimal places of pounds.
+    """
+    if text is None:
+        return None
+    if isinstance(text, Decimal | int) and not isinstance(text, bool):
+        value = Decimal(text) * multiplier
+        return _checked(value, str(text))
+    raw = str(text)
+    cleaned = raw.strip().replace("\u00a0", "").replace(" ", "")
+    if cleaned in {"", "-", "–", "—"}:
+        return None
+    negative = False
+    if cleaned.startswith("(") and cleaned.endswith(")"):
+        negative = True
+        cleaned = cleaned[1:-1]
+    if cleaned[:1] in {"-", "−", "–"}:
+        negative = not negative
+        cleaned = cleaned[1:]
+    cleaned = cleaned.removeprefix("£")
+    if cleaned[:1] in {"-", "−"}:  # £-2
+        negative = not negative
+        cleaned = cleaned[1:]
+    if "," in cleaned:
+        if not _GROUPED.match(cleaned):
+            raise MoneyError(f"{raw.strip()!r} is not an amount: check the commas.")
+        cleaned = cleaned.replace(",", "")
+    if not _NUMBER.match(cleaned):
+        raise MoneyError(f"{raw.strip()!r} is not an amount of money: write it like 1,234 or (2).")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:  # pragma: no cover - the pattern above admits only valid decimals
+        raise MoneyError(f"{raw.strip()!r} is not an amount of money.") from None
+    if negative:
+        value = -value
+    return _checked(value * multiplier, raw.strip())
+
+
+def _checked(value: Decimal, shown: str) -> Decimal:
+    if not value.is_finite():
+        raise MoneyError(f"{shown!r} is not an amount of money.")
+    if value != value.quantize(PENCE, rounding=ROUND_HALF_UP):
+        raise MoneyError(f"{shown!r} has more than two decimal places of pounds (pence).")
+    if abs(value) > MAX_AMOUNT:
+        raise MoneyError(f"{shown!r} is too large to be an amount.")
+    return value.quantize(PENCE)
+
+
+def round_half_up(value: Decimal, places: int = 0) -> Decimal:
+    """Round for display: half-up, as accountants expect (not banker's rounding)."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _grouped(value: Decimal, places: int) -> str:
+    return f"{round_half_up(abs(value), places):,.{places}f}"
+
+
+def format_pounds(value: Decimal | None, *, places: int = 0, brackets: bool = False) -> str:
+    """``£1,234`` (or ``-£2`` / ``(£2)``); blank for nil."""
+    if value is None:
+        return ""
+    body = "£" + _grouped(value, places)
+    return _signed(value, body, places, brackets)
+
+
+def format_thousands(value: Decimal | None, *, places: int = 0, brackets: bool = False) -> str:
+    """An amount in pounds shown in £000s: 397,000 → ``397``; −529,000 → ``-529`` or ``(529)``."""
+    if value is None:
+        return ""
+    scaled = value / THOUSAND
+    return _signed(scaled, _grouped(scaled, places), places, brackets)
+
+
+def format_millions(value: Decimal | None, *, places: int = 2) -> str:
+    """An amount in pounds shown in £m: 1,691,122 → ``£1.69m``."""
+    if value is None:
+        return ""
+    scaled = value / MILLION
+    return _signed(scaled, "£" + _grouped(scaled, places) + "m", places, False)
+
+
+def _signed(value: Decimal, body: str, places: int, brackets: bool) -> str:
+    if round_half_up(value, places) < 0:
+        return f"({body})" if brackets else f"-{body}"
+    return body
+
+
+def format_percent(value: Decimal | None, *, places: int = 0) -> str:
+    """A ratio shown as a percentage: 0.3165 → ``32%`` (half-up); blank where undefined."""
+    if value is None:
+        return ""
+    return f"{round_half_up(value * 100, places):.{places}f}%"
