@@ -22,6 +22,7 @@ class PlanFilter(django_filters.FilterSet):
     directorate = django_filters.ModelChoiceFilter(
         field_name="service_area__portfolio__directorate",
         queryset=Directorate.objects.all(),
+        label="Directorate",
         empty_label="All directorates",
     )
     service_area = django_filters.ModelChoiceFilter(
@@ -39,6 +40,11 @@ class PlanFilter(django_filters.FilterSet):
     class Meta:
         model = DeficitRecoveryPlan
         fields = ["scope", "directorate", "service_area", "financial_year", "status"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
 
     def filter_scope(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         if value == "mine":

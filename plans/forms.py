@@ -8,10 +8,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from plans.models import DeficitRecoveryPlan, ServiceArea
 from plans.services import PLAN_FIELDS, MilestoneData, plan_submission_errors
 from recovery.fields import MoneyFormField
+from recovery.periods import FinancialYear
 
 # The guidance each section of the seed form shows, word for word, shown as help on the form.
 CONTEXT_GUIDANCE = (
@@ -84,6 +86,8 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
         self.submitting = submitting
         self.creating = self.instance.pk is None
         if self.creating:
+            if not self.is_bound and not self.initial.get("financial_year"):
+                self.initial["financial_year"] = str(FinancialYear.for_date(timezone.localdate()))
             self.fields["service_area"].queryset = (
                 service_areas if service_areas is not None else ServiceArea.objects.none()
             )  # type: ignore[attr-defined]

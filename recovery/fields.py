@@ -14,10 +14,17 @@ from recovery.money import THOUSAND, MoneyError, format_pounds, format_thousands
 from recovery.periods import FinancialYear
 
 
-class FinancialYearField(models.PositiveSmallIntegerField):  # type: ignore[type-arg]
-    """A financial year, stored as the calendar year it starts in (2023 for 2023/24)."""
+class FinancialYearField(models.Field):  # type: ignore[type-arg]
+    """A financial year, stored as the calendar year it starts in (2023 for 2023/24).
+
+    The column is a small integer; the Python value is always a FinancialYear, so integer
+    range validators (which would compare a FinancialYear with an int) do not apply.
+    """
 
     description = "Financial year (stored as its start year)"
+
+    def get_internal_type(self) -> str:
+        return "PositiveSmallIntegerField"
 
     def from_db_value(self, value: int | None, expression: Any, connection: Any) -> FinancialYear | None:
         return None if value is None else FinancialYear(value)

@@ -51,12 +51,12 @@ def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decim
     if cleaned[:1] in {"-", "−"}:  # £-2
         negative = not negative
         cleaned = cleaned[1:]
+    if not _NUMBER.match(cleaned.replace(",", "")):
+        raise MoneyError(f"{raw.strip()!r} is not an amount of money: write it like 1,234 or (2).")
     if "," in cleaned:
         if not _GROUPED.match(cleaned):
-            raise MoneyError(f"{raw.strip()!r} is not an amount: check the commas.")
+            raise MoneyError(f"{raw.strip()!r} is not an amount: check the commas (e.g. 1,234,567).")
         cleaned = cleaned.replace(",", "")
-    if not _NUMBER.match(cleaned):
-        raise MoneyError(f"{raw.strip()!r} is not an amount of money: write it like 1,234 or (2).")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:  # pragma: no cover - the pattern above admits only valid decimals
