@@ -7,26 +7,26 @@ from simple_history.admin import SimpleHistoryAdmin
 from plans.models import Attachment, DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
 
 
-class PortfolioInline(admin.TabularInline):  # type: ignore[type-arg]
+class PortfolioInline(admin.TabularInline):
     model = Portfolio
     extra = 0
 
 
 @admin.register(Directorate)
-class DirectorateAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+class DirectorateAdmin(SimpleHistoryAdmin):
     search_fields = ["name"]
     inlines = [PortfolioInline]
 
 
 @admin.register(Portfolio)
-class PortfolioAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+class PortfolioAdmin(SimpleHistoryAdmin):
     list_display = ["name", "directorate", "order"]
     list_filter = ["directorate"]
     search_fields = ["name"]
 
 
 @admin.register(ServiceArea)
-class ServiceAreaAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+class ServiceAreaAdmin(SimpleHistoryAdmin):
     list_display = ["name", "portfolio", "order"]
     list_filter = ["portfolio__directorate", "portfolio"]
     search_fields = ["name"]
@@ -34,18 +34,18 @@ class ServiceAreaAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
     list_select_related = ["portfolio"]
 
 
-class MilestoneInline(admin.TabularInline):  # type: ignore[type-arg]
+class MilestoneInline(admin.TabularInline):
     model = Milestone
     extra = 0
     fields = ["order", "details", "amount", "per_year", "due_text", "due_date"]
     readonly_fields = ["due_date"]
 
 
-class AttachmentInline(admin.TabularInline):  # type: ignore[type-arg]
+class AttachmentInline(admin.TabularInline):
     model = Attachment
     extra = 0
     fields = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
-    readonly_fields = fields
+    readonly_fields = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -53,7 +53,7 @@ class AttachmentInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(DeficitRecoveryPlan)
-class DeficitRecoveryPlanAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+class DeficitRecoveryPlanAdmin(SimpleHistoryAdmin):
     list_display = ["service_area", "financial_year", "tracker_ref", "status"]
     list_filter = ["status", "service_area__portfolio__directorate"]
     search_fields = ["tracker_ref", "service_area__name", "service_manager", "service_director"]

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -63,9 +62,9 @@ def ensure_groups(report: LoadReport) -> dict[Role, Group]:
     return groups
 
 
-def ensure_users(report: LoadReport, groups: dict[Role, Group]) -> dict[str, AbstractUser]:
-    user_model = get_user_model()
-    users: dict[str, AbstractUser] = {}
+def ensure_users(report: LoadReport, groups: dict[Role, Group]) -> dict[str, User]:
+    user_model = User
+    users: dict[str, User] = {}
     for username, first, last, role in DEMO_USERS:
         user = user_model.objects.filter(username=username).first()
         if user is None:
@@ -81,7 +80,7 @@ def ensure_users(report: LoadReport, groups: dict[Role, Group]) -> dict[str, Abs
             user.save()
             user.groups.add(groups[role])
             report.count("users", True)
-        users[username] = user  # type: ignore[assignment]
+        users[username] = user
     return users
 
 
@@ -109,7 +108,7 @@ def ensure_plans(
     report: LoadReport,
     seed: dict[str, Any],
     areas: dict[tuple[str, str], ServiceArea],
-    manager: AbstractUser | None,
+    manager: User | None,
 ) -> None:
     for entry in seed["plans"]:
         area = areas[(entry["directorate"], entry["service_area"])]

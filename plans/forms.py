@@ -40,7 +40,7 @@ TABLE_HINT = (
 FIGURE_NOTE_HELP = "Optional: anything the figure alone does not say."
 
 
-class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
+class PlanForm(forms.ModelForm):
     """Create or edit a plan. On create it also asks which service area and year."""
 
     previous_year_budget = MoneyFormField(unit="thousands", required=False, label="Previous year budget £'000")
@@ -88,10 +88,10 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
         if self.creating:
             if not self.is_bound and not self.initial.get("financial_year"):
                 self.initial["financial_year"] = str(FinancialYear.for_date(timezone.localdate()))
-            self.fields["service_area"].queryset = (
-                service_areas if service_areas is not None else ServiceArea.objects.none()
-            )  # type: ignore[attr-defined]
-            self.fields["service_area"].empty_label = "Choose a service area"  # type: ignore[attr-defined]
+            area_field = self.fields["service_area"]
+            assert isinstance(area_field, forms.ModelChoiceField)
+            area_field.queryset = service_areas if service_areas is not None else ServiceArea.objects.none()
+            area_field.empty_label = "Choose a service area"
         else:
             del self.fields["service_area"]
             del self.fields["financial_year"]
@@ -179,14 +179,14 @@ class MilestoneForm(forms.Form):
     )
 
 
-class BaseMilestoneFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseMilestoneFormSet(forms.BaseFormSet):
     def milestones(self) -> list[MilestoneData]:
         """The rows to keep, in order, as the service takes them."""
         result = []
         for form in self.forms:
             if not form.has_changed() and not (form.cleaned_data or {}).get("id"):
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            if self.can_delete and self._should_delete_form(form):  # type: ignore[attr-defined]
                 continue
             data = form.cleaned_data
             if not data.get("details"):

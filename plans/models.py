@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
-def money_field(verbose_name: str, **kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+def money_field(verbose_name: str, **kwargs: object) -> models.DecimalField:
     """A money amount in pounds (nullable: blank on the form means not yet given)."""
     return models.DecimalField(
         verbose_name,

@@ -26,7 +26,7 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
         cached = frozenset(role for role in Role if role.value in names)
         if getattr(user, "is_superuser", False):
             cached = cached | {Role.ADMINISTRATOR}
-        user._recovery_roles = cached  # type: ignore[union-attr]
+        user._recovery_roles = cached  # type: ignore[attr-defined]
     return cached
 
 

@@ -12,10 +12,11 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from plans.models import Attachment, DeficitRecoveryPlan, Milestone, ServiceArea
@@ -70,7 +71,7 @@ def plan_submission_errors(*, values: Mapping[str, Any]) -> dict[str, str]:
     return errors
 
 
-def _require(user: AbstractBaseUser, permission: str, obj: object) -> None:
+def _require(user: User, permission: str, obj: Model) -> None:
     if not user.has_perm(permission, obj):
         raise PermissionDenied(f"You do not have permission to do this ({permission}).")
 
@@ -117,7 +118,7 @@ def _save_milestones(*, plan: DeficitRecoveryPlan, milestones: Sequence[Mileston
 @transaction.atomic
 def plan_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     service_area: ServiceArea,
     financial_year: Any,
     fields: Mapping[str, Any],
@@ -143,7 +144,7 @@ def plan_create(
 def plan_update(
     *,
     plan: DeficitRecoveryPlan,
-    user: AbstractBaseUser,
+    user: User,
     fields: Mapping[str, Any],
     milestones: Sequence[MilestoneData] | None = None,
 ) -> DeficitRecoveryPlan:
@@ -165,7 +166,7 @@ def plan_update(
 
 
 @transaction.atomic
-def plan_submit(*, plan: DeficitRecoveryPlan, user: AbstractBaseUser) -> DeficitRecoveryPlan:
+def plan_submit(*, plan: DeficitRecoveryPlan, user: User) -> DeficitRecoveryPlan:
     """Submit a draft plan. After this it is read-only to its manager."""
     plan = DeficitRecoveryPlan.objects.select_for_update().get(pk=plan.pk)
     _require(user, "plans.submit_plan", plan)
@@ -223,9 +224,7 @@ def _attachment_type(upload: UploadedFile) -> str:
 
 
 @transaction.atomic
-def attachment_add(
-    *, plan: DeficitRecoveryPlan, user: AbstractBaseUser, upload: UploadedFile, description: str = ""
-) -> Attachment:
+def attachment_add(*, plan: DeficitRecoveryPlan, user: User, upload: UploadedFile, description: str = "") -> Attachment:
     """Attach a checked file to a draft plan, stored under a random name by Django's storage."""
     _require(user, "plans.add_attachment", plan)
     content_type = _attachment_type(upload)
@@ -245,7 +244,7 @@ def attachment_add(
 
 
 @transaction.atomic
-def attachment_delete(*, attachment: Attachment, user: AbstractBaseUser) -> None:
+def attachment_delete(*, attachment: Attachment, user: User) -> None:
     """Remove an attachment from a draft plan, and its file from storage once committed."""
     _require(user, "plans.delete_attachment", attachment.plan)
     storage, name = attachment.file.storage, attachment.file.name

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -22,6 +23,14 @@ from plans.roles import Role, has_role
 MILESTONE_PREFIX = "milestones"
 
 
+def current_user(request: HttpRequest) -> User:
+    """The signed-in user (every view here is behind login_required)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    return user
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("plans:list")
@@ -33,7 +42,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     data = request.GET.copy()
     if not data.get("scope"):
         data["scope"] = "mine" if has_role(request.user, Role.SERVICE_MANAGER) else "all"
-    plan_filter = PlanFilter(data, queryset=selectors.plans_for_list(user=request.user), request=request)
+    plan_filter = PlanFilter(data, queryset=selectors.plans_for_list(user=current_user(request)), request=request)
     page = Paginator(plan_filter.qs, 50).get_page(request.GET.get("page"))
     query = data.copy()
     query.pop("page", None)
@@ -52,7 +61,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for_user(user=request.user, pk=pk)
+    plan = selectors.plan_for_user(user=current_user(request), pk=pk)
     return render(
         request,
         "plans/plan_detail.html",
@@ -68,10 +77,9 @@ def _milestone_formset(request: HttpRequest, plan: DeficitRecoveryPlan | None) -
     if request.method != "POST":
         initial = milestone_initial(plan) if plan is not None else []
         return MilestoneFormSet(prefix=MILESTONE_PREFIX, initial=initial)
-    data = request.POST
+    data = request.POST.copy()
     if "add_milestone" in data:
         # "Add a milestone" without JavaScript: the same data back with one more blank row.
-        data = data.copy()
         total_key = f"{MILESTONE_PREFIX}-TOTAL_FORMS"
         try:
             data[total_key] = str(int(data.get(total_key, "0")) + 1)
@@ -82,7 +90,7 @@ def _milestone_formset(request: HttpRequest, plan: DeficitRecoveryPlan | None) -
 
 
 def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> HttpResponse:
-    service_areas = selectors.service_areas_for_new_plan(user=request.user) if plan is None else None
+    service_areas = selectors.service_areas_for_new_plan(user=current_user(request)) if plan is None else None
     submitting = "submit" in request.POST
     form = PlanForm(
         request.POST or None,
@@ -98,7 +106,7 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
                 with transaction.atomic():
                     if plan is None:
                         plan = services.plan_create(
-                            user=request.user,
+                            user=current_user(request),
                             service_area=form.cleaned_data["service_area"],
                             financial_year=form.cleaned_data["financial_year"],
                             fields=form.plan_fields(),
@@ -106,10 +114,13 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
                         )
                     else:
                         plan = services.plan_update(
-                            plan=plan, user=request.user, fields=form.plan_fields(), milestones=formset.milestones()
+                            plan=plan,
+                            user=current_user(request),
+                            fields=form.plan_fields(),
+                            milestones=formset.milestones(),
                         )
                     if submitting:
-                        services.plan_submit(plan=plan, user=request.user)
+                        services.plan_submit(plan=plan, user=current_user(request))
             except ValidationError as error:
                 _attach_errors(form, error)
             else:
@@ -152,7 +163,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for_user(user=request.user, pk=pk)
+    plan = selectors.plan_for_user(user=current_user(request), pk=pk)
     if not request.user.has_perm("plans.change_plan", plan):
         raise PermissionDenied("This plan cannot be edited: it has been submitted, or it is not yours to edit.")
     return _plan_form_page(request, plan)
@@ -161,9 +172,9 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for_user(user=request.user, pk=pk)
+    plan = selectors.plan_for_user(user=current_user(request), pk=pk)
     try:
-        services.plan_submit(plan=plan, user=request.user)
+        services.plan_submit(plan=plan, user=current_user(request))
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -175,7 +186,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for_user(user=request.user, pk=pk)
+    plan = selectors.plan_for_user(user=current_user(request), pk=pk)
     if not request.user.has_perm("plans.add_attachment", plan):
         raise PermissionDenied("Files can only be attached to a draft plan by its manager.")
     form = AttachmentForm(request.POST, request.FILES)
@@ -183,7 +194,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.attachment_add(
                 plan=plan,
-                user=request.user,
+                user=current_user(request),
                 upload=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
             )
@@ -193,16 +204,15 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "The file has been attached.")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        for error_text in form.errors.get("file", []):
+            messages.error(request, str(error_text))
     return redirect(f"{plan.get_absolute_url()}#attachments")
 
 
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
-    attachment = selectors.attachment_for_user(user=request.user, plan_pk=pk, pk=attachment_pk)
+    attachment = selectors.attachment_for_user(user=current_user(request), plan_pk=pk, pk=attachment_pk)
     if not request.user.has_perm("plans.view_attachment", attachment.plan):
         raise PermissionDenied
     try:
@@ -224,7 +234,7 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
 @login_required
 @require_POST
 def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
-    attachment = selectors.attachment_for_user(user=request.user, plan_pk=pk, pk=attachment_pk)
-    services.attachment_delete(attachment=attachment, user=request.user)
+    attachment = selectors.attachment_for_user(user=current_user(request), plan_pk=pk, pk=attachment_pk)
+    services.attachment_delete(attachment=attachment, user=current_user(request))
     messages.success(request, f"{attachment.original_name} has been removed.")
     return redirect(f"{attachment.plan.get_absolute_url()}#attachments")

@@ -14,7 +14,7 @@ from recovery.money import THOUSAND, MoneyError, format_pounds, format_thousands
 from recovery.periods import FinancialYear
 
 
-class FinancialYearField(models.Field):  # type: ignore[type-arg]
+class FinancialYearField(models.Field):
     """A financial year, stored as the calendar year it starts in (2023 for 2023/24).
 
     The column is a small integer; the Python value is always a FinancialYear, so integer
@@ -46,7 +46,7 @@ class FinancialYearField(models.Field):  # type: ignore[type-arg]
         value = self.value_from_object(obj)
         return "" if value is None else str(value)
 
-    def formfield(self, **kwargs: Any) -> forms.Field:  # type: ignore[override]
+    def formfield(self, **kwargs: Any) -> forms.Field:
         defaults: dict[str, Any] = {
             "form_class": FinancialYearFormField,
             "required": not self.blank,
@@ -57,7 +57,7 @@ class FinancialYearField(models.Field):  # type: ignore[type-arg]
         form_class = defaults.pop("form_class")
         for unused in ("max_value", "min_value", "choices_form_class", "coerce", "empty_value"):
             defaults.pop(unused, None)
-        return form_class(**defaults)  # type: ignore[no-any-return]
+        return form_class(**defaults)
 
 
 def financial_year_choices(*, first: int = 2010, ahead: int = 2) -> list[tuple[str, str]]:
