@@ -32,6 +32,8 @@ def _cells(line: str) -> list[str]:
 
 def _table(rows: list[str]) -> str:
     body_rows = [row for row in rows if not _SEPARATOR_ROW.match(row.strip())]
+    if not body_rows:
+        return ""  # a table of nothing but |---| rules has nothing to show
     header, *rest = [_cells(row) for row in body_rows]
     parts = ['<div class="table-responsive"><table class="table table-sm table-bordered narrative-table">']
     parts.append("<thead><tr>" + "".join(f'<th scope="col">{escape(cell)}</th>' for cell in header) + "</tr></thead>")

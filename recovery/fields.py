@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from recovery.money import THOUSAND, MoneyError, format_pounds, format_thousands, parse_money
-from recovery.periods import FinancialYear
+from recovery.money import THOUSAND, MoneyError, parse_money, plain
+from recovery.periods import FinancialYear, Quarter
 
 
 class FinancialYearField(models.Field):
@@ -60,7 +60,7 @@ class FinancialYearField(models.Field):
         return form_class(**defaults)
 
 
-def financial_year_choices(*, first: int = 2010, ahead: int = 2) -> list[tuple[str, str]]:
+def financial_year_choices(*, first: int = 1990, ahead: int = 2) -> list[tuple[str, str]]:
     """Every financial year from ``first`` to ``ahead`` years after the current one, newest first."""
     current = FinancialYear.for_date(timezone.localdate()).start_year
     return [(str(FinancialYear(y)), str(FinancialYear(y))) for y in range(current + ahead, first - 1, -1)]
@@ -83,10 +83,14 @@ class FinancialYearFormField(forms.TypedChoiceField):
         )
 
     def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = FinancialYear(value)
         if isinstance(value, FinancialYear):
-            return str(value)
-        if isinstance(value, int):
-            return str(FinancialYear(value))
+            label = str(value)
+            # A year outside the offered range (an old plan) stays selectable, so a save keeps it.
+            if not any(choice == label for choice, _ in self.choices):  # type: ignore[misc]
+                self.choices = [*self.choices, (label, label)]
+            return label
         return value
 
     def valid_value(self, value: Any) -> bool:
@@ -143,9 +147,10 @@ class MoneyFormField(forms.Field):
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, Decimal):
+            # Shown back exactly as stored (no rounding), so saving a page unchanged changes nothing.
             if self.unit == "thousands":
-                return format_thousands(value, places=3).rstrip("0").rstrip(".")
-            return format_pounds(value, places=2).removesuffix(".00")
+                return plain(value / THOUSAND)
+            return plain(value)
         return value
 
     def has_changed(self, initial: Any, data: Any) -> bool:
@@ -153,3 +158,32 @@ class MoneyFormField(forms.Field):
             return bool(self.to_python(data) != initial)
         except ValidationError:
             return True
+
+
+class QuarterField(models.Field):  # type: ignore[type-arg]
+    """A quarter of the financial year (Q1–Q4), stored as 1–4; the Python value is a Quarter."""
+
+    description = "Quarter of the financial year"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [(quarter.value, quarter.label) for quarter in Quarter])
+        super().__init__(*args, **kwargs)
+
+    def get_internal_type(self) -> str:
+        return "PositiveSmallIntegerField"
+
+    def from_db_value(self, value: int | None, expression: Any, connection: Any) -> Quarter | None:
+        return None if value is None else Quarter(value)
+
+    def to_python(self, value: Any) -> Quarter | None:
+        if value is None or value == "":
+            return None
+        try:
+            return Quarter.parse(value)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from error
+
+    def get_prep_value(self, value: Any) -> int | None:
+        if value is None or value == "":
+            return None
+        return int(Quarter.parse(value))

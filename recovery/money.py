@@ -40,17 +40,22 @@ def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decim
     cleaned = raw.strip().replace("\u00a0", "").replace(" ", "")
     if cleaned in {"", "-", "–", "—"}:
         return None
-    negative = False
+    # One sign at most: brackets, or a minus before or after the £. "--2" or "(-2)" is a typo
+    # whose meaning is unclear, so it is refused rather than silently read as +2.
+    signs = 0
     if cleaned.startswith("(") and cleaned.endswith(")"):
-        negative = True
+        signs += 1
         cleaned = cleaned[1:-1]
     if cleaned[:1] in {"-", "−", "–"}:
-        negative = not negative
+        signs += 1
         cleaned = cleaned[1:]
     cleaned = cleaned.removeprefix("£")
-    if cleaned[:1] in {"-", "−"}:  # £-2
-        negative = not negative
+    if cleaned[:1] in {"-", "−", "–"}:  # £-2
+        signs += 1
         cleaned = cleaned[1:]
+    if signs > 1:
+        raise MoneyError(f"{raw.strip()!r} has more than one minus sign: write minus two as -2 or (2).")
+    negative = signs == 1
     if not _NUMBER.match(cleaned.replace(",", "")):
         raise MoneyError(f"{raw.strip()!r} is not an amount of money: write it like 1,234 or (2).")
     if "," in cleaned:
@@ -74,6 +79,12 @@ def _checked(value: Decimal, shown: str) -> Decimal:
     if abs(value) > MAX_AMOUNT:
         raise MoneyError(f"{shown!r} is too large to be an amount.")
     return value.quantize(PENCE)
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal written out exactly, without exponent or trailing zeros: 397.0005, -2, 18473."""
+    text = f"{value.normalize():f}"
+    return text if "." not in text else text.rstrip("0").rstrip(".")
 
 
 def round_half_up(value: Decimal, places: int = 0) -> Decimal:

@@ -1,0 +1,230 @@
+"""Reading amounts as people write them and showing them as the reports do."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recovery.money import (
+    MAX_AMOUNT,
+    THOUSAND,
+    MoneyError,
+    format_millions,
+    format_percent,
+    format_pounds,
+    format_thousands,
+    parse_money,
+    round_half_up,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("1,234", Decimal("1234.00")),
+        ("£1,234", Decimal("1234.00")),
+        ("£1,234.50", Decimal("1234.50")),
+        ("(2)", Decimal("-2")),
+        ("-2", Decimal("-2")),
+        ("£-2", Decimal("-2")),
+        ("-£2", Decimal("-2")),
+        ("(£2)", Decimal("-2")),
+        ("18,473", Decimal("18473")),
+        ("  397 ", Decimal("397")),
+        ("1 234", Decimal("1234")),
+        ("0", Decimal("0")),
+        (".5", Decimal("0.50")),
+        ("18849.84", Decimal("18849.84")),
+    ],
+)
+def test_parse_money(text, amount):
+    parsed = parse_money(text)
+    assert parsed == amount
+    assert parsed.as_tuple().exponent == -2  # always in pounds and pence
+
+
+def test_parse_money_in_thousands():
+    # Seed 002's mitigations required for a portfolio that over-delivers: (529) in £000s.
+    assert parse_money("(529)", multiplier=THOUSAND) == Decimal("-529000")
+    assert parse_money("397", multiplier=THOUSAND) == Decimal("397000")
+    assert parse_money("-2", multiplier=THOUSAND) == Decimal("-2000")
+
+
+def test_parse_money_takes_numbers():
+    assert parse_money(Decimal("12.5")) == Decimal("12.50")
+    assert parse_money(7, multiplier=THOUSAND) == Decimal("7000")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "-", "–", "—", None])
+def test_parse_money_nil(text):
+    assert parse_money(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1,23",
+        "12,34,567",
+        "1,2345",
+        ",123",
+        "abc",
+        "£",
+        "1.5e3",
+        "1e3",
+        "NaN",
+        "Infinity",
+        "1.234",
+        "0.001",
+        "£1-",
+        "(2",
+        "2)",
+    ],
+)
+def test_parse_money_rejects(text):
+    with pytest.raises(MoneyError):
+        parse_money(text)
+
+
+@pytest.mark.parametrize("text", ["--2", "-£-2", "(-2)", "(£-2)"])
+def test_parse_money_never_turns_two_minus_signs_into_a_positive_amount(text):
+    # A doubled sign is a typo; reading "--2" as +£2 silently flips the sign of a figure.
+    with pytest.raises(MoneyError):
+        parse_money(text)
+
+
+def test_parse_money_rejects_more_than_pence():
+    with pytest.raises(MoneyError, match="two decimal places"):
+        parse_money("1.234")
+    with pytest.raises(MoneyError, match="two decimal places"):
+        parse_money(Decimal("0.001"))
+
+
+def test_parse_money_rejects_too_large():
+    assert parse_money("999999999999.99") == MAX_AMOUNT
+    with pytest.raises(MoneyError, match="too large"):
+        parse_money("1000000000000")
+    with pytest.raises(MoneyError, match="too large"):
+        parse_money("1,000,000,000", multiplier=THOUSAND)
+
+
+def test_money_error_is_a_value_error():
+    assert issubclass(MoneyError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("amount", "kwargs", "text"),
+    [
+        (Decimal("397000"), {}, "397"),
+        (Decimal("399000"), {}, "399"),
+        (Decimal("-2000"), {}, "-2"),
+        (Decimal("-529000"), {"brackets": True}, "(529)"),
+        (Decimal("-529000"), {}, "-529"),
+        (Decimal("18473000"), {}, "18,473"),
+        (Decimal("1931000"), {}, "1,931"),
+        (Decimal("499.99"), {}, "0"),
+        (Decimal("500"), {}, "1"),  # half-up, not banker's
+        (Decimal("1500"), {}, "2"),
+        (Decimal("2500"), {}, "3"),
+        (Decimal("-400"), {"brackets": True}, "0"),  # rounds to nothing: no sign
+        (Decimal("22946.04"), {"places": 1}, "22.9"),
+    ],
+)
+def test_format_thousands(amount, kwargs, text):
+    assert format_thousands(amount, **kwargs) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "kwargs", "text"),
+    [
+        (Decimal("1234"), {}, "£1,234"),
+        (Decimal("80000"), {}, "£80,000"),
+        (Decimal("22946.04"), {"places": 2}, "£22,946.04"),
+        (Decimal("-2"), {}, "-£2"),
+        (Decimal("-2"), {"brackets": True}, "(£2)"),
+        (Decimal("0.5"), {}, "£1"),
+        (Decimal("2.5"), {}, "£3"),
+    ],
+)
+def test_format_pounds(amount, kwargs, text):
+    assert format_pounds(amount, **kwargs) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (Decimal("1691122"), "£1.69m"),  # seed 004: actual to end of Q2
+        (Decimal("7956000"), "£7.96m"),  # seed 004: total target
+        (Decimal("1849000"), "£1.85m"),
+        (Decimal("1005000"), "£1.01m"),
+        (Decimal("-2518338"), "-£2.52m"),
+    ],
+)
+def test_format_millions(amount, text):
+    assert format_millions(amount) == text
+
+
+def test_formatters_blank_for_nil():
+    assert format_pounds(None) == ""
+    assert format_thousands(None) == ""
+    assert format_millions(None) == ""
+    assert format_percent(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("ratio", "places", "text"),
+    [
+        (Decimal("0.3165"), 1, "31.7%"),  # seed 004 RED: reproduce the arithmetic, not the 31.6% typo
+        (Decimal("0.125"), 0, "13%"),
+        (Decimal("0.135"), 0, "14%"),
+        (Decimal("0.2975"), 2, "29.75%"),
+        (Decimal(1383) / Decimal(854), 0, "162%"),  # seed 002 Income & Payments: not the printed 150%
+        (Decimal(4200) / Decimal(4408), 0, "95%"),  # seed 002 Right-sizing Home-Care: not 96%
+        (Decimal(1691122) / Decimal(7956000), 1, "21.3%"),
+        (Decimal(1849000) / Decimal(7956000), 1, "23.2%"),
+        (Decimal(2518338) / Decimal(7956000), 1, "31.7%"),
+    ],
+)
+def test_format_percent_half_up(ratio, places, text):
+    assert format_percent(ratio, places=places) == text
+
+
+def test_round_half_up():
+    assert round_half_up(Decimal("0.5")) == Decimal(1)
+    assert round_half_up(Decimal("-0.5")) == Decimal(-1)
+    assert round_half_up(Decimal("1.005"), 2) == Decimal("1.01")
+
+
+amounts = st.decimals(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT, places=2, allow_nan=False, allow_infinity=False)
+
+
+@given(amounts)
+def test_format_pounds_round_trips(amount):
+    assert parse_money(format_pounds(amount, places=2)) == amount
+    assert parse_money(format_pounds(amount, places=2, brackets=True)) == amount
+
+
+@given(st.decimals(min_value=-(10**8), max_value=10**8, places=0))
+def test_format_thousands_round_trips_whole_thousands(thousands):
+    amount = thousands * THOUSAND
+    assert parse_money(format_thousands(amount, brackets=True), multiplier=THOUSAND) == amount
+
+
+@given(st.text())
+def test_parse_money_raises_nothing_but_money_error(text):
+    try:
+        result = parse_money(text)
+    except MoneyError:
+        return
+    assert result is None or (result.is_finite() and abs(result) <= MAX_AMOUNT)
+
+
+@given(st.from_regex(r"\A[£()\-,.0-9 eE]{0,20}\Z"))
+def test_parse_money_on_number_like_text_raises_nothing_but_money_error(text):
+    try:
+        result = parse_money(text)
+    except MoneyError:
+        return
+    assert result is None or result == result.quantize(Decimal("0.01"))
