@@ -1,1 +1,297 @@
-"""Quarterly monitoring of plans and savings schemes (built in the monitoring issue)."""
+"""Quarterly monitoring: plan updates, savings schemes and their quarterly figures, and the
+quarter lock. Every change is kept with who, when and what (django-simple-history)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from monitoring import calculations
+from plans.models import DeficitRecoveryPlan, Milestone, ServiceArea, money_field
+from recovery.fields import FinancialYearField, QuarterField
+from recovery.periods import FinancialYear, Period, Quarter
+from recovery.rag import RAG, OnTarget
+
+
+def rag_field(verbose_name: str = "RAG") -> models.CharField:  # type: ignore[type-arg]
+    return models.CharField(verbose_name, max_length=5, choices=RAG.choices(), blank=True)
+
+
+class MonitoringQuarter(models.Model):
+    """A quarter of a financial year, which finance locks once its figures are final."""
+
+    financial_year = FinancialYearField()
+    quarter = QuarterField()
+    locked_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-financial_year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["financial_year", "quarter"], name="monitoring_quarter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.period)
+
+    @property
+    def period(self) -> Period:
+        return Period(FinancialYear.parse(self.financial_year), Quarter(self.quarter))
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class QuarterLockEvent(models.Model):
+    """Each lock and reopening of a quarter, with who, when and (for a reopening) why."""
+
+    class Action(models.TextChoices):
+        LOCKED = "locked", "Locked"
+        REOPENED = "reopened", "Reopened"
+
+    monitoring_quarter = models.ForeignKey(MonitoringQuarter, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.monitoring_quarter} by {self.user}"
+
+
+class PlanUpdateQuerySet(models.QuerySet["PlanUpdate"]):
+    def for_period(self, period: Period) -> PlanUpdateQuerySet:
+        return self.filter(plan__financial_year=period.year, quarter=period.quarter)
+
+
+class PlanUpdate(models.Model):
+    """A service manager's quarterly update of a plan, reviewed by finance."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        RETURNED = "returned", "Returned for changes"
+        APPROVED = "approved", "Approved"
+
+    plan = models.ForeignKey(DeficitRecoveryPlan, on_delete=models.PROTECT, related_name="updates")
+    quarter = QuarterField()
+    on_target = models.CharField(
+        "on target?",
+        max_length=10,
+        blank=True,
+        choices=[(answer.value, answer.label) for answer in OnTarget],
+    )
+    narrative = models.TextField(blank=True)
+    milestones_explanation = models.TextField(
+        "why milestones were not met", blank=True, help_text="Where milestones have not been met, explain why."
+    )
+    recovery_actions = models.TextField("how delivery will be brought back on track", blank=True)
+    alternative_proposal = models.TextField(
+        "alternative proposal for realigning budgets",
+        blank=True,
+        help_text=(
+            "If the recovery plan cannot be delivered, THERE IS NO NEW MONEY AVAILABLE: propose how "
+            "budgets can be realigned, for DMT to consider."
+        ),
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    rag = rag_field("RAG set by finance")
+    rag_reason = models.TextField("reason for the RAG", blank=True)
+    finance_comments = models.TextField("comments from finance", blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+    objects = PlanUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "quarter"]
+        constraints = [models.UniqueConstraint(fields=["plan", "quarter"], name="plan_update_once_a_quarter")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.quarter_label}"
+
+    @property
+    def period(self) -> Period:
+        return Period(FinancialYear.parse(self.plan.financial_year), Quarter(self.quarter))
+
+    @property
+    def quarter_label(self) -> str:
+        return Quarter(self.quarter).label
+
+    @property
+    def implied_rag(self) -> RAG | None:
+        """The status the manager's answer implies (Yes = GREEN, Partial = AMBER, No = RED)."""
+        return OnTarget(self.on_target).rag if self.on_target else None
+
+    @property
+    def rag_status(self) -> RAG | None:
+        return RAG(self.rag) if self.rag else None
+
+
+class MilestoneProgress(models.Model):
+    """A milestone's progress as reported in one quarterly update. A revised date is recorded
+    here and the original stays on the milestone, so the slippage history is kept."""
+
+    class Status(models.TextChoices):
+        ON_TRACK = "on_track", "On track"
+        MET = "met", "Met"
+        SLIPPED = "slipped", "Slipped (revised date)"
+        NOT_MET = "not_met", "Will not be met"
+
+    update = models.ForeignKey(PlanUpdate, on_delete=models.CASCADE, related_name="milestone_progress")
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="progress")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ON_TRACK)
+    revised_due_text = models.CharField("revised date", max_length=100, blank=True)
+    revised_due_date = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["update", "milestone__order", "milestone__pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["update", "milestone"], name="milestone_progress_once_per_update"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.milestone} – {self.get_status_display()}"
+
+
+class SchemeQuerySet(models.QuerySet["Scheme"]):
+    def for_year(self, year: FinancialYear) -> SchemeQuerySet:
+        return self.filter(financial_year=year)
+
+    def allocated(self) -> SchemeQuerySet:
+        """Real schemes: not the unallocated savings requirement."""
+        return self.filter(is_unallocated=False)
+
+    def with_organisation(self) -> SchemeQuerySet:
+        return self.select_related("service_area__portfolio__directorate")
+
+
+class Scheme(models.Model):
+    """A savings scheme (a row of Appendix 1 or of the Transformation Plan update).
+
+    A scheme may be the *unallocated savings requirement* (seed 004's "Additional savings
+    requirement to balance the budget"): it counts in money totals but not as a scheme.
+    """
+
+    class Recurrence(models.TextChoices):
+        RECURRENT = "R", "Recurrent"
+        NON_RECURRENT = "NR", "Non-recurrent"
+
+    service_area = models.ForeignKey(ServiceArea, on_delete=models.PROTECT, related_name="schemes")
+    financial_year = FinancialYearField()
+    plan = models.ForeignKey(
+        DeficitRecoveryPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="schemes"
+    )
+    ref = models.CharField("scheme no.", max_length=30, blank=True, help_text="Not unique: seed 004 has two 16a.")
+    title = models.CharField(max_length=500)
+    recurrence = models.CharField(max_length=2, choices=Recurrence.choices, blank=True)
+    is_unallocated = models.BooleanField(
+        "unallocated savings requirement",
+        default=False,
+        help_text="A target not yet allocated to a scheme: in money totals, not in scheme counts.",
+    )
+    target = models.DecimalField("full-year target (£)", max_digits=14, decimal_places=2, default=Decimal(0))
+    timeline = models.TextField("timeline for completion", blank=True)
+    challenges = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+    objects = SchemeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["financial_year", "service_area__order", "order", "pk"]
+        indexes = [models.Index(fields=["financial_year", "service_area"])]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}".strip()
+
+
+class SchemeQuarterQuerySet(models.QuerySet["SchemeQuarter"]):
+    def for_period(self, period: Period) -> SchemeQuarterQuerySet:
+        return self.filter(scheme__financial_year=period.year, quarter=period.quarter)
+
+    def with_scheme(self) -> SchemeQuarterQuerySet:
+        return self.select_related("scheme__service_area__portfolio__directorate")
+
+    def rated(self, rag: RAG) -> SchemeQuarterQuerySet:
+        return self.filter(rag=rag.value)
+
+
+class SchemeQuarter(models.Model):
+    """A scheme's figures, RAG and commentary at the end of one quarter."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="quarters")
+    quarter = QuarterField()
+    ytd_budget = money_field("year-to-date budget (£)", help_text="The target profiled to the end of the quarter.")
+    ytd_actual = money_field("year-to-date actual (£)")
+    forecast_year_end = money_field("forecast to the end of the year (£)")
+    forecast_next_year = money_field(
+        "forecast to the end of next year (£)", help_text="Cumulative: delivered by the end of the following year."
+    )
+    achieved_to_date = money_field("achieved to date (£)")
+    projected_shortfall = money_field("projected shortfall (£)")
+    rag = rag_field()
+    rag_reason = models.TextField("reason for the RAG change", blank=True)
+    commentary = models.TextField(blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+    objects = SchemeQuarterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheme__service_area__order", "scheme__order", "scheme__pk", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "quarter"], name="scheme_quarter_once"),
+            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="scheme_quarter_is_q1_to_q4"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {Quarter(self.quarter).label}"
+
+    @property
+    def rag_status(self) -> RAG | None:
+        return RAG(self.rag) if self.rag else None
+
+    @property
+    def figures(self) -> calculations.SchemeFigures:
+        return calculations.SchemeFigures(
+            target=self.scheme.target,
+            ytd_budget=self.ytd_budget,
+            ytd_actual=self.ytd_actual,
+            forecast_year_end=self.forecast_year_end,
+            forecast_next_year=self.forecast_next_year,
+            achieved_to_date=self.achieved_to_date,
+            projected_shortfall=self.projected_shortfall,
+        )
+
+    @property
+    def balance_to_achieve(self) -> Decimal:
+        return calculations.balance_to_achieve(target=self.scheme.target, ytd_actual=self.ytd_actual)
+
+    @property
+    def suggested_rag(self) -> RAG:
+        return calculations.suggested_rag(self.figures)
+
+    @property
+    def disagreements(self) -> list[str]:
+        return calculations.rag_disagreements(self.rag_status, self.figures)

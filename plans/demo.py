@@ -169,4 +169,8 @@ def load_demo(*, with_users: bool = True) -> LoadReport:
                 area.managers.add(manager)
                 report.count("service area assignments", True)
     ensure_plans(report, seed, areas, manager)
+    # The schemes of seeds 002 and 004 (monitoring depends on plans, not the other way round).
+    from monitoring.demo import load_scheme_seeds
+
+    load_scheme_seeds(report)
     return report

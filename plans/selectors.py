@@ -28,6 +28,7 @@ def plan_for_user(*, user: User | AnonymousUser, pk: int) -> DeficitRecoveryPlan
             Prefetch("milestones", queryset=Milestone.objects.order_by("order", "pk")),
             Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
             "managers",
+            "updates",
         )
     )
     return get_object_or_404(queryset, pk=pk)

@@ -20,6 +20,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from plans.models import Attachment, DeficitRecoveryPlan, Milestone, ServiceArea
+from plans.rules import can
 from recovery.periods import parse_due
 
 # The plan fields a manager fills in on the form (everything but workflow and ownership).
@@ -72,7 +73,7 @@ def plan_submission_errors(*, values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _require(user: User, permission: str, obj: Model) -> None:
-    if not user.has_perm(permission, obj):
+    if not can(user, permission, obj):
         raise PermissionDenied(f"You do not have permission to do this ({permission}).")
 
 

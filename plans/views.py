@@ -19,6 +19,9 @@ from plans.filters import PlanFilter
 from plans.forms import MILESTONES_GUIDANCE, AttachmentForm, MilestoneFormSet, PlanForm, milestone_initial
 from plans.models import DeficitRecoveryPlan
 from plans.roles import Role, has_role
+from plans.rules import can
+from recovery.formtools import add_validation_errors
+from recovery.periods import Period, Quarter
 
 MILESTONE_PREFIX = "milestones"
 
@@ -53,7 +56,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             "filter": plan_filter,
             "page": page,
             "query": query.urlencode(),
-            "can_create": request.user.has_perm("plans.add_plan"),
+            "can_create": can(request.user, "plans.add_plan"),
         },
     )
 
@@ -62,12 +65,14 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_user(user=current_user(request), pk=pk)
+    updates = {Quarter(update.quarter): update for update in plan.updates.all()}
     return render(
         request,
         "plans/plan_detail.html",
         {
             "plan": plan,
-            "can_edit": request.user.has_perm("plans.change_plan", plan),
+            "quarterly": [(Period(plan.financial_year, quarter), updates.get(quarter)) for quarter in Quarter],
+            "can_edit": can(request.user, "plans.change_plan", plan),
             "attachment_form": AttachmentForm(),
         },
     )
@@ -122,7 +127,7 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
                     if submitting:
                         services.plan_submit(plan=plan, user=current_user(request))
             except ValidationError as error:
-                _attach_errors(form, error)
+                add_validation_errors(form, error)
             else:
                 if submitting:
                     messages.success(request, "The plan has been submitted. It is now read-only.")
@@ -144,18 +149,10 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
     )
 
 
-def _attach_errors(form: PlanForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("plans.add_plan"):
+    if not can(request.user, "plans.add_plan"):
         raise PermissionDenied("Only service managers can start a plan.")
     return _plan_form_page(request, None)
 
@@ -164,7 +161,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_user(user=current_user(request), pk=pk)
-    if not request.user.has_perm("plans.change_plan", plan):
+    if not can(request.user, "plans.change_plan", plan):
         raise PermissionDenied("This plan cannot be edited: it has been submitted, or it is not yours to edit.")
     return _plan_form_page(request, plan)
 
@@ -187,7 +184,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_user(user=current_user(request), pk=pk)
-    if not request.user.has_perm("plans.add_attachment", plan):
+    if not can(request.user, "plans.add_attachment", plan):
         raise PermissionDenied("Files can only be attached to a draft plan by its manager.")
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -213,7 +210,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     attachment = selectors.attachment_for_user(user=current_user(request), plan_pk=pk, pk=attachment_pk)
-    if not request.user.has_perm("plans.view_attachment", attachment.plan):
+    if not can(request.user, "plans.view_attachment", attachment.plan):
         raise PermissionDenied
     try:
         handle = attachment.file.open("rb")

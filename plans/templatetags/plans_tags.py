@@ -30,3 +30,11 @@ def pounds(value: Decimal | None) -> str:
 @register.filter
 def narrative(text: str | None) -> SafeString:
     return render_narrative(text)
+
+
+@register.filter
+def whole_pounds(value: Decimal | None) -> str:
+    """Pounds without the sign, rounded half-up to whole pounds: 1,849,232. Blank for nil."""
+    if value is None:
+        return ""
+    return money.format_pounds(value).replace("£", "")

@@ -18,3 +18,17 @@ def error_summary(*forms_and_formsets: Any) -> dict[str, Any]:
         formset.non_form_errors() or any(formset.errors) for formset in formsets if formset.is_bound
     )
     return {"forms": forms, "formsets": formsets, "has_errors": has_errors}
+
+
+@register.inclusion_tag("partials/rag_badge.html")
+def rag_badge(value: Any, *, small: bool = False) -> dict[str, Any]:
+    """A RAG badge: the colour and, always, the word."""
+    from recovery.rag import RAG
+
+    rag = None
+    if value:
+        try:
+            rag = value if isinstance(value, RAG) else RAG.parse(str(value))
+        except ValueError:
+            rag = None
+    return {"rag": rag, "small": small}

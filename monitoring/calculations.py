@@ -1,0 +1,100 @@
+"""Pure calculations on savings-scheme figures. Decimal in, Decimal out; no Django.
+
+Figures are in pounds. Nil (None) counts as nothing in arithmetic but stays distinguishable
+from zero for display, as the seeds distinguish a blank from a 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from recovery.rag import RAG
+
+ZERO = Decimal(0)
+
+
+def nil(value: Decimal | None) -> Decimal:
+    """Nil as zero, for arithmetic."""
+    return ZERO if value is None else value
+
+
+@dataclass(frozen=True)
+class SchemeFigures:
+    """A scheme's figures for one quarter, as entered (amounts in pounds)."""
+
+    target: Decimal
+    ytd_budget: Decimal | None = None
+    ytd_actual: Decimal | None = None
+    forecast_year_end: Decimal | None = None
+    forecast_next_year: Decimal | None = None
+    achieved_to_date: Decimal | None = None
+    projected_shortfall: Decimal | None = None
+
+
+def balance_to_achieve(*, target: Decimal, ytd_actual: Decimal | None) -> Decimal:
+    """Balance still to achieve = full-year target − year-to-date actual (seed 004: 86,805 − 78,114 = 8,691)."""
+    return target - nil(ytd_actual)
+
+
+def shortfall_against_profile(*, ytd_budget: Decimal | None, ytd_actual: Decimal | None) -> Decimal:
+    """How far year-to-date delivery is behind the profiled target (negative when ahead)."""
+    return nil(ytd_budget) - nil(ytd_actual)
+
+
+def suggested_rag(figures: SchemeFigures) -> RAG:
+    """The status the figures point to. Finance decides; this is a prompt, not a rule.
+
+    - BLUE: the full target has been achieved (nothing left to achieve).
+    - RED: the projected shortfall is half the target or more.
+    - AMBER: any projected shortfall, or delivery behind the year-to-date profile.
+    - GREEN: otherwise.
+    """
+    target = figures.target
+    shortfall = nil(figures.projected_shortfall)
+    if target > 0 and balance_to_achieve(target=target, ytd_actual=figures.ytd_actual) <= 0:
+        return RAG.BLUE
+    if target > 0 and shortfall * 2 >= target:
+        return RAG.RED
+    if shortfall > 0:
+        return RAG.AMBER
+    if shortfall_against_profile(ytd_budget=figures.ytd_budget, ytd_actual=figures.ytd_actual) > 0:
+        return RAG.AMBER
+    return RAG.GREEN
+
+
+def rag_disagreements(stated: RAG | None, figures: SchemeFigures) -> list[str]:
+    """Where a stated status disagrees with the figures, one sentence for each reason.
+
+    Only contradictions are listed (a GREEN scheme with a projected shortfall, a BLUE one with
+    a balance still to achieve, a RED one whose figures show it delivered), not every
+    difference from the suggestion.
+    """
+    if stated is None:
+        return []
+    reasons = []
+    shortfall = nil(figures.projected_shortfall)
+    balance = balance_to_achieve(target=figures.target, ytd_actual=figures.ytd_actual)
+    behind = shortfall_against_profile(ytd_budget=figures.ytd_budget, ytd_actual=figures.ytd_actual)
+    if stated in (RAG.GREEN, RAG.BLUE) and shortfall > 0:
+        reasons.append(f"{stated.word} but a shortfall of £{shortfall:,.0f} is projected.")
+    if stated is RAG.BLUE and balance > 0:
+        reasons.append(f"BLUE (delivered) but £{balance:,.0f} is still to achieve.")
+    if stated is RAG.GREEN and behind > 0:
+        reasons.append(f"GREEN but £{behind:,.0f} behind the year-to-date profile.")
+    if stated in (RAG.RED, RAG.AMBER) and figures.target > 0 and balance <= 0:
+        reasons.append(f"{stated.word} but the full target has been achieved.")
+    return reasons
+
+
+def total(values: Iterable[Decimal | None]) -> Decimal:
+    """The sum of the amounts given, nil counting as nothing."""
+    return sum((nil(value) for value in values), ZERO)
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """numerator ÷ denominator, unrounded; None where the denominator is zero."""
+    if denominator == 0:
+        return None
+    return numerator / denominator

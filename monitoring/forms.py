@@ -1,0 +1,130 @@
+"""Forms for quarterly updates, their review, the scheme grid and the quarter lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from monitoring.models import MilestoneProgress, PlanUpdate
+from monitoring.services import UPDATE_FIELDS, update_submission_errors
+from recovery.fields import MoneyFormField
+from recovery.rag import RAG, OnTarget
+
+RAG_CHOICES = [("", "Not rated"), *RAG.choices()]
+
+
+class PlanUpdateForm(forms.ModelForm):  # type: ignore[type-arg]
+    on_target = forms.ChoiceField(
+        label="On target?",
+        choices=[(answer.value, answer.label) for answer in OnTarget],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+    class Meta:
+        model = PlanUpdate
+        fields = list(UPDATE_FIELDS)
+        widgets = {
+            "narrative": forms.Textarea(attrs={"rows": 6}),
+            "milestones_explanation": forms.Textarea(attrs={"rows": 3}),
+            "recovery_actions": forms.Textarea(attrs={"rows": 3}),
+            "alternative_proposal": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "narrative": "Progress against milestone delivery, to align with the quarterly budget monitoring report.",
+        }
+
+    def __init__(self, *args: Any, submitting: bool = False, progress: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.submitting = submitting
+        self.progress = progress or []
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.submitting:
+            for name, message in update_submission_errors(values=cleaned, progress=self.progress).items():
+                self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+    def _post_clean(self) -> None:
+        # The service validates and saves; the form only checks what was typed.
+        pass
+
+
+class MilestoneProgressForm(forms.Form):
+    status = forms.ChoiceField(choices=MilestoneProgress.Status.choices, label="Progress")
+    revised_due_text = forms.CharField(label="Revised date", required=False, max_length=100)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("status") == MilestoneProgress.Status.SLIPPED
+            and not cleaned.get("revised_due_text", "").strip()
+        ):
+            self.add_error("revised_due_text", "Give the revised date for a milestone that has slipped.")
+        return cleaned
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("return", "Return to the manager with comments")],
+        widget=forms.RadioSelect,
+    )
+    rag = forms.ChoiceField(label="Plan RAG this quarter", choices=RAG_CHOICES, required=False)
+    rag_reason = forms.CharField(
+        label="Reason for the RAG",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the status worsens or skips a level.",
+    )
+    comments = forms.CharField(label="Comments", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SchemeQuarterForm(forms.Form):
+    """One row of the quarter's grid: figures in pounds, RAG and commentary."""
+
+    ytd_budget = MoneyFormField(label="YTD budget (£)", required=False)
+    ytd_actual = MoneyFormField(label="YTD actual (£)", required=False)
+    forecast_year_end = MoneyFormField(label="Forecast to year end (£)", required=False)
+    forecast_next_year = MoneyFormField(label="Forecast to end of next year (£)", required=False)
+    achieved_to_date = MoneyFormField(label="Achieved to date (£)", required=False)
+    projected_shortfall = MoneyFormField(label="Projected shortfall (£)", required=False)
+    rag = forms.ChoiceField(label="RAG", choices=RAG_CHOICES, required=False)
+    rag_reason = forms.CharField(
+        label="Reason for a RAG change",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the status worsens or skips a level.",
+    )
+    commentary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def rag_value(self) -> RAG | None:
+        value = self.cleaned_data.get("rag")
+        return RAG(value) if value else None
+
+    def figure_fields(self) -> dict[str, Any]:
+        return {name: value for name, value in self.cleaned_data.items() if name not in ("rag", "rag_reason")}
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="Why the quarter is being reopened",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded with your name and the time.",
+    )
+
+
+class GridFilterForm(forms.Form):
+    directorate = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Directorate")
+    service_area = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Service area")
+    rag = forms.ChoiceField(choices=[("", "All"), *RAG.choices()], required=False, label="RAG")
+
+    def __init__(
+        self, *args: Any, directorates: list[tuple[int, str]], areas: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["directorate"].choices = [("", "All directorates"), *directorates]  # type: ignore[attr-defined]
+        self.fields["service_area"].choices = [("", "All service areas"), *areas]  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"

@@ -1,0 +1,59 @@
+"""Object permissions for quarterly monitoring (django-rules).
+
+- A service manager fills in and submits the quarterly update of a plan they manage, while it
+  is a draft or returned to them.
+- Finance officers review updates (return or approve), set the RAG of plans and schemes, edit
+  scheme figures and lock a quarter. Administrators reopen a locked quarter, with a reason.
+- Whether the quarter is locked is checked by the services, for every write.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import rules
+
+from plans.rules import (
+    can_view_plan,
+    is_administrator,
+    is_executive,
+    is_finance_officer,
+    is_service_manager,
+    manages_plan,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from monitoring.models import PlanUpdate
+
+
+@rules.predicate
+def update_is_editable(user: AbstractBaseUser | AnonymousUser, update: PlanUpdate | None) -> bool:
+    return update is not None and update.status in ("draft", "returned")
+
+
+@rules.predicate
+def update_is_submitted(user: AbstractBaseUser | AnonymousUser, update: PlanUpdate | None) -> bool:
+    return update is not None and update.status == "submitted"
+
+
+@rules.predicate
+def manages_update_plan(user: AbstractBaseUser | AnonymousUser, update: PlanUpdate | None) -> bool:
+    return update is not None and manages_plan(user, update.plan)
+
+
+@rules.predicate
+def plan_is_submitted(user: AbstractBaseUser | AnonymousUser, plan: object) -> bool:
+    return getattr(plan, "status", None) == "submitted"
+
+
+rules.add_perm("monitoring.start_update", is_service_manager & manages_plan & plan_is_submitted)
+rules.add_perm("monitoring.view_update", can_view_plan)
+rules.add_perm("monitoring.change_update", is_service_manager & manages_update_plan & update_is_editable)
+rules.add_perm("monitoring.review_update", is_finance_officer & update_is_submitted)
+rules.add_perm("monitoring.set_plan_rag", is_finance_officer)
+rules.add_perm("monitoring.view_grid", is_finance_officer | is_executive | is_administrator)
+rules.add_perm("monitoring.change_scheme", is_finance_officer)
+rules.add_perm("monitoring.lock_quarter", is_finance_officer)
+rules.add_perm("monitoring.reopen_quarter", is_administrator)

@@ -1,0 +1,291 @@
+"""Reading monitoring data: the quarter's scheme grid, plan updates, quarters and history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Model, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from monitoring import calculations
+from monitoring.models import MilestoneProgress, MonitoringQuarter, PlanUpdate, QuarterLockEvent, Scheme, SchemeQuarter
+from plans.models import DeficitRecoveryPlan, Milestone
+from recovery.periods import FinancialYear, Period, Quarter
+from recovery.rag import RAG, Movement, movement
+
+
+@dataclass
+class GridRow:
+    """One scheme in the quarter's grid: its figures this quarter and last quarter's RAG."""
+
+    scheme: Scheme
+    figures: SchemeQuarter | None
+    previous_rag: RAG | None
+
+    @property
+    def rag(self) -> RAG | None:
+        return self.figures.rag_status if self.figures else None
+
+    @property
+    def movement(self) -> Movement:
+        return movement(self.previous_rag, self.rag)
+
+    @property
+    def balance_to_achieve(self) -> Decimal:
+        return calculations.balance_to_achieve(
+            target=self.scheme.target, ytd_actual=self.figures.ytd_actual if self.figures else None
+        )
+
+    @property
+    def scheme_figures(self) -> calculations.SchemeFigures:
+        if self.figures is None:
+            return calculations.SchemeFigures(target=self.scheme.target)
+        return self.figures.figures
+
+    @property
+    def suggested_rag(self) -> RAG:
+        return calculations.suggested_rag(self.scheme_figures)
+
+    @property
+    def disagreements(self) -> list[str]:
+        return calculations.rag_disagreements(self.rag, self.scheme_figures)
+
+    def value(self, name: str) -> Decimal | None:
+        return getattr(self.figures, name) if self.figures else None
+
+
+@dataclass
+class GridTotals:
+    target: Decimal
+    ytd_budget: Decimal
+    ytd_actual: Decimal
+    balance_to_achieve: Decimal
+    projected_shortfall: Decimal
+    scheme_count: int
+    counts: dict[RAG, int] = field(default_factory=dict)
+
+
+def grid_rows(
+    *,
+    period: Period,
+    directorate: int | None = None,
+    service_area: int | None = None,
+    rag: RAG | None = None,
+) -> list[GridRow]:
+    """Every scheme of the period's year with its figures for the quarter, in three queries."""
+    schemes: QuerySet[Scheme] = Scheme.objects.for_year(period.year).with_organisation()
+    if directorate:
+        schemes = schemes.filter(service_area__portfolio__directorate_id=directorate)
+    if service_area:
+        schemes = schemes.filter(service_area_id=service_area)
+    quarters = [period.quarter] + ([Quarter(period.quarter - 1)] if period.quarter > Quarter.Q1 else [])
+    schemes = schemes.prefetch_related(
+        Prefetch(
+            "quarters",
+            queryset=SchemeQuarter.objects.filter(quarter__in=quarters).select_related("updated_by"),
+            to_attr="grid_quarters",
+        )
+    ).order_by("service_area__portfolio__directorate__name", "service_area__order", "service_area__name", "order", "pk")
+    rows = []
+    for scheme in schemes:
+        by_quarter = {Quarter(item.quarter): item for item in scheme.grid_quarters}  # type: ignore[attr-defined]
+        current = by_quarter.get(period.quarter)
+        previous = by_quarter.get(Quarter(period.quarter - 1)) if period.quarter > Quarter.Q1 else None
+        row = GridRow(scheme=scheme, figures=current, previous_rag=previous.rag_status if previous else None)
+        if rag is not None and row.rag != rag:
+            continue
+        rows.append(row)
+    return rows
+
+
+def grid_totals(rows: Sequence[GridRow]) -> GridTotals:
+    """Totals of the grid's money columns (computed from the rows), with schemes counted by RAG;
+    the unallocated requirement counts in money, not as a scheme."""
+    counts: dict[RAG, int] = dict.fromkeys(RAG, 0)
+    for row in rows:
+        if row.rag is not None and not row.scheme.is_unallocated:
+            counts[row.rag] += 1
+    return GridTotals(
+        target=calculations.total(row.scheme.target for row in rows),
+        ytd_budget=calculations.total(row.value("ytd_budget") for row in rows),
+        ytd_actual=calculations.total(row.value("ytd_actual") for row in rows),
+        balance_to_achieve=calculations.total(row.balance_to_achieve for row in rows),
+        projected_shortfall=calculations.total(row.value("projected_shortfall") for row in rows),
+        scheme_count=sum(1 for row in rows if not row.scheme.is_unallocated),
+        counts=counts,
+    )
+
+
+def grid_row(*, period: Period, scheme_pk: int) -> GridRow:
+    """One row of the grid (for editing it in place)."""
+    scheme = get_object_or_404(Scheme.objects.for_year(period.year).with_organisation(), pk=scheme_pk)
+    by_quarter = {Quarter(item.quarter): item for item in scheme.quarters.all()}
+    previous = by_quarter.get(Quarter(period.quarter - 1)) if period.quarter > Quarter.Q1 else None
+    return GridRow(
+        scheme=scheme, figures=by_quarter.get(period.quarter), previous_rag=previous.rag_status if previous else None
+    )
+
+
+def monitoring_quarter(period: Period) -> MonitoringQuarter | None:
+    return (
+        MonitoringQuarter.objects.filter(financial_year=period.year, quarter=period.quarter)
+        .select_related("locked_by")
+        .first()
+    )
+
+
+def quarter_events(period: Period) -> QuerySet[QuarterLockEvent]:
+    return QuarterLockEvent.objects.filter(
+        monitoring_quarter__financial_year=period.year, monitoring_quarter__quarter=period.quarter
+    ).select_related("user")
+
+
+def years_with_data() -> list[FinancialYear]:
+    """Financial years that have plans or schemes, newest first."""
+    years = set(DeficitRecoveryPlan.objects.values_list("financial_year", flat=True))
+    years |= set(Scheme.objects.values_list("financial_year", flat=True))
+    return sorted((FinancialYear.parse(year) for year in years), reverse=True)
+
+
+def quarters_overview() -> list[tuple[FinancialYear, list[tuple[Period, MonitoringQuarter | None]]]]:
+    """For each year with data, its four quarters and their lock records."""
+    years = years_with_data()
+    records = {
+        (FinancialYear.parse(record.financial_year), Quarter(record.quarter)): record
+        for record in MonitoringQuarter.objects.select_related("locked_by")
+    }
+    return [(year, [(Period(year, quarter), records.get((year, quarter))) for quarter in Quarter]) for year in years]
+
+
+# Plan updates -----------------------------------------------------------------------------
+
+
+def plans_with_updates(
+    *, user: User | AnonymousUser, period: Period
+) -> list[tuple[DeficitRecoveryPlan, PlanUpdate | None]]:
+    """The period's plans the user can see, each with its update for the quarter (if any)."""
+    plans = (
+        DeficitRecoveryPlan.objects.visible_to(user)
+        .with_organisation()
+        .filter(financial_year=period.year)
+        .prefetch_related(
+            Prefetch(
+                "updates",
+                queryset=PlanUpdate.objects.filter(quarter=period.quarter).select_related("submitted_by"),
+                to_attr="period_updates",
+            )
+        )
+        .order_by("service_area__portfolio__directorate__name", "service_area__name", "pk")
+    )
+    return [(plan, plan.period_updates[0] if plan.period_updates else None) for plan in plans]  # type: ignore[attr-defined]
+
+
+def plan_update_for(*, plan: DeficitRecoveryPlan, quarter: Quarter) -> PlanUpdate | None:
+    return (
+        PlanUpdate.objects.filter(plan=plan, quarter=quarter)
+        .select_related("submitted_by", "reviewed_by")
+        .prefetch_related(
+            Prefetch("milestone_progress", queryset=MilestoneProgress.objects.select_related("milestone"))
+        )
+        .first()
+    )
+
+
+def plan_updates_by_quarter(plan: DeficitRecoveryPlan) -> dict[Quarter, PlanUpdate]:
+    return {Quarter(update.quarter): update for update in plan.updates.all()}
+
+
+def milestone_slippage(plan: DeficitRecoveryPlan) -> dict[int, list[MilestoneProgress]]:
+    """Each milestone's reported progress, oldest first: the original date stays on the milestone."""
+    history: dict[int, list[MilestoneProgress]] = {}
+    for item in (
+        MilestoneProgress.objects.filter(milestone__plan=plan).select_related("update").order_by("update__quarter")
+    ):
+        history.setdefault(item.milestone_id, []).append(item)
+    return history
+
+
+def current_due(milestone: Milestone, progress: Iterable[MilestoneProgress]) -> Any:
+    """The latest revised date of a milestone, or its original one."""
+    due = milestone.due_date
+    for item in progress:
+        if item.revised_due_date:
+            due = item.revised_due_date
+    return due
+
+
+# History ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    when: datetime
+    who: str
+    kind: str
+    changes: list[tuple[str, str, str]]
+    reason: str = ""
+
+
+def _display(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".removesuffix(".00")
+    return str(value)
+
+
+def history_of(instance: Model, *, fields: Sequence[str] | None = None, reason_field: str = "") -> list[Change]:
+    """Who changed what and when, newest first, from django-simple-history's records."""
+    records = list(instance.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
+    changes: list[Change] = []
+    previous = None
+    for record in records:
+        who = (
+            record.history_user.get_full_name() or record.history_user.get_username()
+            if record.history_user
+            else "system"
+        )
+        if previous is None:
+            kind = "created"
+            diffs = [
+                (name, "—", _display(getattr(record, name)))
+                for name in (fields or [])
+                if getattr(record, name) not in (None, "")
+            ]
+        else:
+            kind = "changed"
+            delta = record.diff_against(previous, included_fields=list(fields) if fields else None)
+            diffs = [(item.field, _display(item.old), _display(item.new)) for item in delta.changes]
+            if not diffs:
+                previous = record
+                continue
+        reason = str(getattr(record, reason_field, "") or "") if reason_field else ""
+        changes.append(Change(when=record.history_date, who=who, kind=kind, changes=diffs, reason=reason))
+        previous = record
+    return list(reversed(changes))
+
+
+def scheme_quarters_as_at(*, period: Period, moment: datetime) -> dict[int, SchemeQuarter]:
+    """Each scheme's figures and RAG for a quarter as they stood at a moment in time, from
+    history: "RAG as at the end of Q2" stays answerable after later edits."""
+    scheme_ids = list(Scheme.objects.for_year(period.year).values_list("pk", flat=True))
+    historical = SchemeQuarter.history.as_of(moment).filter(scheme_id__in=scheme_ids, quarter=period.quarter)  # type: ignore[attr-defined]
+    return {row.scheme_id: row for row in historical}
+
+
+def plan_update_visible(*, user: User | AnonymousUser, plan_pk: int) -> DeficitRecoveryPlan:
+    plan = get_object_or_404(
+        DeficitRecoveryPlan.objects.visible_to(user)
+        .with_organisation()
+        .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("order", "pk"))),
+        pk=plan_pk,
+    )
+    return plan
+
+
+__all__ = ["GridRow", "GridTotals", "Q"]

@@ -1,0 +1,336 @@
+"""Writing monitoring data: quarterly updates, their review, scheme figures and RAG, and the
+quarter lock. Every write checks permission and that its quarter is not locked, here, once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from monitoring.models import (
+    MilestoneProgress,
+    MonitoringQuarter,
+    PlanUpdate,
+    QuarterLockEvent,
+    Scheme,
+    SchemeQuarter,
+)
+from plans.models import DeficitRecoveryPlan
+from plans.rules import can
+from recovery.periods import FinancialYear, Period, Quarter, parse_due
+from recovery.rag import RAG, OnTarget, change_needs_reason
+
+
+class QuarterLocked(PermissionDenied):
+    """A write to a quarter that finance has locked."""
+
+    def __init__(self, period: Period) -> None:
+        super().__init__(
+            f"{period} is locked: nothing in it can be changed. An administrator can reopen it, giving a reason."
+        )
+        self.period = period
+
+
+def _require(user: User, permission: str, obj: Model | None = None) -> None:
+    if not can(user, permission, obj):
+        raise PermissionDenied(f"You do not have permission to do this ({permission}).")
+
+
+def quarter_record(period: Period) -> MonitoringQuarter:
+    """The quarter's lock record, created on first use."""
+    record, _ = MonitoringQuarter.objects.get_or_create(financial_year=period.year, quarter=period.quarter)
+    return record
+
+
+def ensure_unlocked(period: Period) -> None:
+    """Refuse any write to a locked quarter (raises QuarterLocked)."""
+    if MonitoringQuarter.objects.filter(
+        financial_year=period.year, quarter=period.quarter, locked_at__isnull=False
+    ).exists():
+        raise QuarterLocked(period)
+
+
+@transaction.atomic
+def quarter_lock(*, period: Period, user: User) -> MonitoringQuarter:
+    """Lock a quarter: after this no update, figure or RAG of the quarter can change."""
+    _require(user, "monitoring.lock_quarter")
+    record = MonitoringQuarter.objects.select_for_update().get(pk=quarter_record(period).pk)
+    if record.is_locked:
+        raise ValidationError(f"{period} is already locked.")
+    record.locked_at = timezone.now()
+    record.locked_by = user
+    record.save()
+    QuarterLockEvent.objects.create(monitoring_quarter=record, action=QuarterLockEvent.Action.LOCKED, user=user)
+    return record
+
+
+@transaction.atomic
+def quarter_reopen(*, period: Period, user: User, reason: str) -> MonitoringQuarter:
+    """Reopen a locked quarter (administrators only); the reason is recorded."""
+    _require(user, "monitoring.reopen_quarter")
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for reopening the quarter: it is recorded."})
+    record = MonitoringQuarter.objects.select_for_update().get(pk=quarter_record(period).pk)
+    if not record.is_locked:
+        raise ValidationError(f"{period} is not locked.")
+    record.locked_at = None
+    record.locked_by = None
+    record.save()
+    QuarterLockEvent.objects.create(
+        monitoring_quarter=record, action=QuarterLockEvent.Action.REOPENED, user=user, reason=reason.strip()
+    )
+    return record
+
+
+# Quarterly updates of plans -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgressData:
+    """A milestone's progress as the update form gives it."""
+
+    milestone_id: int
+    status: str = MilestoneProgress.Status.ON_TRACK
+    revised_due_text: str = ""
+
+
+UPDATE_FIELDS: tuple[str, ...] = (
+    "on_target",
+    "narrative",
+    "milestones_explanation",
+    "recovery_actions",
+    "alternative_proposal",
+)
+
+
+def update_submission_errors(*, values: Mapping[str, Any], progress: Sequence[ProgressData] = ()) -> dict[str, str]:
+    """What an update still needs before it can be submitted, field by field.
+
+    "No" (RED) requires the alternative proposal for realigning budgets: if the recovery plan
+    cannot be delivered there is no new money. Milestones not met require an explanation and
+    how delivery will be brought back on track; a slipped milestone needs its revised date.
+    """
+    errors: dict[str, str] = {}
+    if not values.get("on_target"):
+        errors["on_target"] = "Say whether the plan is on target: Yes, Partial or No."
+    if not str(values.get("narrative") or "").strip():
+        errors["narrative"] = "Give the narrative for the quarter."
+    if values.get("on_target") == OnTarget.NO and not str(values.get("alternative_proposal") or "").strip():
+        errors["alternative_proposal"] = (
+            "The plan is not on target: THERE IS NO NEW MONEY AVAILABLE, so give an alternative "
+            "proposal for realigning budgets for DMT to consider."
+        )
+    missed = [
+        item for item in progress if item.status in (MilestoneProgress.Status.SLIPPED, MilestoneProgress.Status.NOT_MET)
+    ]
+    if missed:
+        if not str(values.get("milestones_explanation") or "").strip():
+            errors["milestones_explanation"] = "Explain why milestones have not been met."
+        if not str(values.get("recovery_actions") or "").strip():
+            errors["recovery_actions"] = "Say how delivery will be brought back on track."
+    for item in progress:
+        if item.status == MilestoneProgress.Status.SLIPPED and not item.revised_due_text.strip():
+            errors[f"milestone-{item.milestone_id}"] = "Give the revised date for a milestone that has slipped."
+    return errors
+
+
+def _save_progress(*, update: PlanUpdate, progress: Sequence[ProgressData]) -> None:
+    milestones = {milestone.pk: milestone for milestone in update.plan.milestones.all()}
+    existing = {item.milestone_id: item for item in update.milestone_progress.all()}
+    for data in progress:
+        if data.milestone_id not in milestones:
+            raise ValidationError("A milestone does not belong to this plan.")
+        if data.status not in MilestoneProgress.Status.values:
+            raise ValidationError(f"{data.status!r} is not a milestone status.")
+        values = {
+            "status": data.status,
+            "revised_due_text": data.revised_due_text.strip()
+            if data.status == MilestoneProgress.Status.SLIPPED
+            else "",
+        }
+        values["revised_due_date"] = parse_due(str(values["revised_due_text"]))
+        item = existing.get(data.milestone_id)
+        if item is None:
+            MilestoneProgress.objects.create(update=update, milestone_id=data.milestone_id, **values)
+        elif any(getattr(item, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(item, name, value)
+            item.save()
+
+
+@transaction.atomic
+def plan_update_save(
+    *,
+    plan: DeficitRecoveryPlan,
+    quarter: Quarter,
+    user: User,
+    fields: Mapping[str, Any],
+    progress: Sequence[ProgressData] = (),
+    submit: bool = False,
+) -> PlanUpdate:
+    """Save (and optionally submit) the manager's update of a plan for a quarter."""
+    period = Period(FinancialYear.parse(plan.financial_year), quarter)
+    ensure_unlocked(period)
+    update = PlanUpdate.objects.select_for_update().filter(plan=plan, quarter=quarter).first()
+    if update is None:
+        _require(user, "monitoring.start_update", plan)
+        update = PlanUpdate(plan=plan, quarter=quarter)
+    else:
+        _require(user, "monitoring.change_update", update)
+    if fields.get("on_target"):
+        OnTarget(fields["on_target"])  # raises ValueError for anything else
+    for name in UPDATE_FIELDS:
+        if name in fields:
+            setattr(update, name, fields[name] or "")
+    if submit:
+        errors = update_submission_errors(
+            values={name: getattr(update, name) for name in UPDATE_FIELDS}, progress=progress
+        )
+        if errors:
+            raise ValidationError(errors)
+        update.status = PlanUpdate.Status.SUBMITTED
+        update.submitted_by = user
+        update.submitted_at = timezone.now()
+    update.save()
+    _save_progress(update=update, progress=progress)
+    return update
+
+
+def previous_plan_rag(update: PlanUpdate) -> RAG | None:
+    """Finance's RAG for the same plan in the quarter before (none before Q1)."""
+    if update.quarter == Quarter.Q1:
+        return None
+    previous = PlanUpdate.objects.filter(plan=update.plan, quarter=Quarter(update.quarter - 1)).first()
+    return previous.rag_status if previous else None
+
+
+def _check_rag_change(*, before: RAG | None, after: RAG | None, reason: str) -> None:
+    if change_needs_reason(before, after) and not reason.strip():
+        raise ValidationError(
+            {"rag_reason": f"Moving from {before} to {after} worsens the status or skips a level: give the reason."}
+        )
+
+
+@transaction.atomic
+def plan_update_return(*, update: PlanUpdate, user: User, comments: str) -> PlanUpdate:
+    """Finance returns a submitted update to its manager with comments."""
+    update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
+    ensure_unlocked(update.period)
+    _require(user, "monitoring.review_update", update)
+    if not comments.strip():
+        raise ValidationError({"finance_comments": "Say what needs to change before the update is returned."})
+    update.status = PlanUpdate.Status.RETURNED
+    update.finance_comments = comments.strip()
+    update.reviewed_by = user
+    update.reviewed_at = timezone.now()
+    update.save()
+    return update
+
+
+@transaction.atomic
+def plan_update_approve(
+    *, update: PlanUpdate, user: User, rag: RAG | None = None, reason: str = "", comments: str = ""
+) -> PlanUpdate:
+    """Finance approves a submitted update and sets the plan's RAG for the quarter (by default
+    the status the manager's answer implies)."""
+    update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
+    ensure_unlocked(update.period)
+    _require(user, "monitoring.review_update", update)
+    new_rag = rag or update.implied_rag
+    if new_rag is None:
+        raise ValidationError({"rag": "Set the plan's RAG for the quarter."})
+    before = update.rag_status or previous_plan_rag(update)
+    _check_rag_change(before=before, after=new_rag, reason=reason)
+    update.rag = new_rag.value
+    update.rag_reason = reason.strip()
+    update.finance_comments = comments.strip() or update.finance_comments
+    update.status = PlanUpdate.Status.APPROVED
+    update.reviewed_by = user
+    update.reviewed_at = timezone.now()
+    update.save()
+    return update
+
+
+@transaction.atomic
+def plan_update_set_rag(*, update: PlanUpdate, user: User, rag: RAG, reason: str = "") -> PlanUpdate:
+    """Finance sets (or changes) a plan's RAG for the quarter."""
+    update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
+    ensure_unlocked(update.period)
+    _require(user, "monitoring.set_plan_rag", update.plan)
+    before = update.rag_status or previous_plan_rag(update)
+    if before == rag and update.rag_status == rag:
+        return update
+    _check_rag_change(before=before, after=rag, reason=reason)
+    update.rag = rag.value
+    update.rag_reason = reason.strip()
+    update.save()
+    return update
+
+
+# Savings schemes ---------------------------------------------------------------------------
+
+SCHEME_QUARTER_FIELDS: tuple[str, ...] = (
+    "ytd_budget",
+    "ytd_actual",
+    "forecast_year_end",
+    "forecast_next_year",
+    "achieved_to_date",
+    "projected_shortfall",
+    "commentary",
+)
+
+
+def previous_scheme_rag(scheme: Scheme, quarter: Quarter) -> RAG | None:
+    if quarter == Quarter.Q1:
+        return None
+    previous = SchemeQuarter.objects.filter(scheme=scheme, quarter=Quarter(quarter - 1)).first()
+    return previous.rag_status if previous else None
+
+
+@transaction.atomic
+def scheme_quarter_save(
+    *,
+    scheme: Scheme,
+    quarter: Quarter,
+    user: User,
+    fields: Mapping[str, Any],
+    rag: RAG | None = None,
+    rag_reason: str = "",
+) -> SchemeQuarter:
+    """Finance records a scheme's figures, RAG and commentary for a quarter.
+
+    A RAG change that worsens or skips a level needs a reason; it is judged against the
+    status being replaced (or, for a first rating this quarter, last quarter's).
+    """
+    period = Period(FinancialYear.parse(scheme.financial_year), quarter)
+    ensure_unlocked(period)
+    _require(user, "monitoring.change_scheme", scheme)
+    row = SchemeQuarter.objects.select_for_update().filter(scheme=scheme, quarter=quarter).first()
+    if row is None:
+        row = SchemeQuarter(scheme=scheme, quarter=quarter)
+    before = row.rag_status or previous_scheme_rag(scheme, quarter)
+    changed = False
+    if rag != row.rag_status:
+        if rag is not None:
+            _check_rag_change(before=before, after=rag, reason=rag_reason)
+        row.rag = rag.value if rag else ""
+        row.rag_reason = rag_reason.strip()
+        changed = True
+    elif rag_reason.strip() and rag_reason.strip() != row.rag_reason:
+        row.rag_reason = rag_reason.strip()
+        changed = True
+    for name in SCHEME_QUARTER_FIELDS:
+        if name in fields and getattr(row, name) != fields[name]:
+            setattr(row, name, fields[name] if fields[name] is not None or name != "commentary" else "")
+            changed = True
+    if changed or row.pk is None:
+        row.updated_by = user
+        row.full_clean(exclude=["scheme"])
+        row.save()
+    return row

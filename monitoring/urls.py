@@ -1,0 +1,21 @@
+from django.urls import path, register_converter
+
+from monitoring import views
+from recovery.converters import FinancialYearConverter, QuarterConverter
+
+register_converter(FinancialYearConverter, "fy")
+register_converter(QuarterConverter, "quarter")
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("", views.quarter_list, name="quarters"),
+    path("<fy:year>/<quarter:quarter>/lock/", views.quarter_lock, name="lock"),
+    path("<fy:year>/<quarter:quarter>/reopen/", views.quarter_reopen, name="reopen"),
+    path("<fy:year>/<quarter:quarter>/schemes/", views.scheme_grid, name="grid"),
+    path("<fy:year>/<quarter:quarter>/schemes/<int:scheme_pk>/", views.scheme_row, name="scheme_row"),
+    path("<fy:year>/<quarter:quarter>/plans/", views.plan_update_list, name="plan_updates"),
+    path("schemes/<int:scheme_pk>/history/", views.scheme_history, name="scheme_history"),
+    path("plans/<int:pk>/<quarter:quarter>/", views.plan_update, name="plan_update"),
+    path("plans/<int:pk>/<quarter:quarter>/review/", views.plan_update_review, name="plan_update_review"),
+]

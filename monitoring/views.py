@@ -1,0 +1,359 @@
+"""Monitoring pages: quarters and their lock, the scheme grid, quarterly updates and review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from monitoring import selectors, services
+from monitoring.forms import (
+    GridFilterForm,
+    MilestoneProgressForm,
+    PlanUpdateForm,
+    ReopenForm,
+    ReviewForm,
+    SchemeQuarterForm,
+)
+from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter
+from plans.models import Directorate, ServiceArea
+from plans.rules import can
+from plans.views import current_user
+from recovery.periods import FinancialYear, Period, Quarter
+from recovery.rag import RAG
+
+
+def _period(year: FinancialYear, quarter: Quarter) -> Period:
+    return Period(year, quarter)
+
+
+def _grid_url(period: Period) -> str:
+    return reverse("monitoring:grid", args=[period.year, period.quarter])
+
+
+@login_required
+@require_GET
+def quarter_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    return render(
+        request,
+        "monitoring/quarter_list.html",
+        {
+            "overview": selectors.quarters_overview(),
+            "can_lock": can(user, "monitoring.lock_quarter"),
+            "can_reopen": can(user, "monitoring.reopen_quarter"),
+            "can_view_grid": can(user, "monitoring.view_grid"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def quarter_lock(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    period = _period(year, quarter)
+    try:
+        services.quarter_lock(period=period, user=current_user(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{period} is locked. Nothing in it can change unless an administrator reopens it.")
+    return redirect(request.POST.get("next") or reverse("monitoring:quarters"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quarter_reopen(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    user = current_user(request)
+    if not can(user, "monitoring.reopen_quarter"):
+        raise PermissionDenied("Only an administrator can reopen a locked quarter.")
+    period = _period(year, quarter)
+    form = ReopenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.quarter_reopen(period=period, user=user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"{period} has been reopened. The reason is recorded.")
+            return redirect("monitoring:quarters")
+    return render(
+        request,
+        "monitoring/quarter_reopen.html",
+        {"form": form, "period": period, "events": selectors.quarter_events(period)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _filter_form(request: HttpRequest) -> GridFilterForm:
+    directorates = list(Directorate.objects.values_list("pk", "name"))
+    areas = list(ServiceArea.objects.values_list("pk", "name"))
+    return GridFilterForm(request.GET or None, directorates=directorates, areas=areas)
+
+
+@login_required
+@require_GET
+def scheme_grid(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    user = current_user(request)
+    if not can(user, "monitoring.view_grid"):
+        raise PermissionDenied("The scheme grid is for finance officers and executives.")
+    period = _period(year, quarter)
+    filters = _filter_form(request)
+    criteria: dict[str, Any] = {}
+    if filters.is_bound and filters.is_valid():
+        criteria = {
+            "directorate": filters.cleaned_data.get("directorate"),
+            "service_area": filters.cleaned_data.get("service_area"),
+            "rag": RAG(filters.cleaned_data["rag"]) if filters.cleaned_data.get("rag") else None,
+        }
+    rows = selectors.grid_rows(period=period, **criteria)
+    record = selectors.monitoring_quarter(period)
+    return render(
+        request,
+        "monitoring/scheme_grid.html",
+        {
+            "period": period,
+            "rows": rows,
+            "totals": selectors.grid_totals(rows),
+            "filters": filters,
+            "record": record,
+            "locked": bool(record and record.is_locked),
+            "can_edit": can(user, "monitoring.change_scheme") and not (record and record.is_locked),
+            "can_lock": can(user, "monitoring.lock_quarter"),
+            "previous_quarter": Quarter(quarter - 1).label if quarter > Quarter.Q1 else None,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _scheme_form_initial(row: selectors.GridRow) -> dict[str, Any]:
+    figures = row.figures
+    if figures is None:
+        return {}
+    return {
+        "ytd_budget": figures.ytd_budget,
+        "ytd_actual": figures.ytd_actual,
+        "forecast_year_end": figures.forecast_year_end,
+        "forecast_next_year": figures.forecast_next_year,
+        "achieved_to_date": figures.achieved_to_date,
+        "projected_shortfall": figures.projected_shortfall,
+        "rag": figures.rag,
+        "rag_reason": figures.rag_reason,
+        "commentary": figures.commentary,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, scheme_pk: int) -> HttpResponse:
+    """Edit one scheme's figures for the quarter: in place in the grid (htmx) or as a page."""
+    user = current_user(request)
+    period = _period(year, quarter)
+    if not can(user, "monitoring.view_grid"):
+        raise PermissionDenied("The scheme grid is for finance officers and executives.")
+    row = selectors.grid_row(period=period, scheme_pk=scheme_pk)
+    if request.method == "GET" and request.GET.get("display") == "1":
+        return render(request, "monitoring/_grid_row.html", {"row": row, "period": period, "can_edit": True})
+    if not can(user, "monitoring.change_scheme", row.scheme):
+        raise PermissionDenied("Only finance officers can change scheme figures and RAG.")
+    record = selectors.monitoring_quarter(period)
+    if record is not None and record.is_locked:
+        raise services.QuarterLocked(period)
+    form = SchemeQuarterForm(request.POST or None, initial=_scheme_form_initial(row))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.scheme_quarter_save(
+                    scheme=row.scheme,
+                    quarter=quarter,
+                    user=user,
+                    fields=form.figure_fields(),
+                    rag=form.rag_value(),
+                    rag_reason=form.cleaned_data.get("rag_reason", ""),
+                )
+            except ValidationError as error:
+                for field, errors in (
+                    error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
+                ):
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                row = selectors.grid_row(period=period, scheme_pk=scheme_pk)
+                if request.htmx:  # type: ignore[attr-defined]
+                    return render(
+                        request,
+                        "monitoring/_grid_row.html",
+                        {"row": row, "period": period, "can_edit": True, "saved": True},
+                    )
+                messages.success(request, f"Saved {row.scheme}.")
+                return redirect(f"{_grid_url(period)}#scheme-{row.scheme.pk}")
+        status = 200 if request.htmx else 400  # type: ignore[attr-defined]
+    template = "monitoring/_grid_row_form.html" if request.htmx else "monitoring/scheme_row_page.html"  # type: ignore[attr-defined]
+    return render(request, template, {"row": row, "period": period, "form": form}, status=status)
+
+
+@login_required
+@require_GET
+def scheme_history(request: HttpRequest, scheme_pk: int) -> HttpResponse:
+    user = current_user(request)
+    if not can(user, "monitoring.view_grid"):
+        raise PermissionDenied("Scheme history is for finance officers and executives.")
+    scheme = get_object_or_404(Scheme.objects.with_organisation(), pk=scheme_pk)
+    quarters = [
+        (Quarter(item.quarter), selectors.history_of(item, reason_field="rag_reason"))
+        for item in SchemeQuarter.objects.filter(scheme=scheme).order_by("quarter")
+    ]
+    return render(
+        request,
+        "monitoring/scheme_history.html",
+        {"scheme": scheme, "scheme_changes": selectors.history_of(scheme), "quarters": quarters},
+    )
+
+
+@login_required
+@require_GET
+def plan_update_list(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    period = _period(year, quarter)
+    record = selectors.monitoring_quarter(period)
+    return render(
+        request,
+        "monitoring/plan_update_list.html",
+        {
+            "period": period,
+            "items": selectors.plans_with_updates(user=request.user, period=period),
+            "locked": bool(record and record.is_locked),
+        },
+    )
+
+
+def _progress_forms(
+    request: HttpRequest, plan: Any, update: PlanUpdate | None
+) -> list[tuple[Any, MilestoneProgressForm, list[MilestoneProgress]]]:
+    existing = {item.milestone_id: item for item in (update.milestone_progress.all() if update else [])}
+    slippage = selectors.milestone_slippage(plan)
+    forms = []
+    for milestone in plan.milestones.all():
+        item = existing.get(milestone.pk)
+        initial = {"status": item.status, "revised_due_text": item.revised_due_text} if item else {}
+        form = MilestoneProgressForm(request.POST or None, prefix=f"milestone-{milestone.pk}", initial=initial)
+        forms.append((milestone, form, slippage.get(milestone.pk, [])))
+    return forms
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse:
+    """A plan's update for a quarter: the manager's form, or the update as filed with finance's review."""
+    user = current_user(request)
+    plan = selectors.plan_update_visible(user=user, plan_pk=pk)
+    period = _period(FinancialYear.parse(plan.financial_year), quarter)
+    update = selectors.plan_update_for(plan=plan, quarter=quarter)
+    record = selectors.monitoring_quarter(period)
+    locked = bool(record and record.is_locked)
+    can_edit = not locked and (
+        can(user, "monitoring.change_update", update) if update else can(user, "monitoring.start_update", plan)
+    )
+    if request.method == "POST" and not can_edit:
+        if locked:
+            raise services.QuarterLocked(period)
+        raise PermissionDenied("This update cannot be changed by you now.")
+    submitting = "submit" in request.POST
+    progress_forms = _progress_forms(request, plan, update)
+    form = PlanUpdateForm(request.POST or None, instance=update, submitting=submitting) if can_edit else None
+    status = 200
+    if request.method == "POST" and form is not None:
+        progress_valid = all(pform.is_valid() for _, pform, _ in progress_forms)
+        progress = [
+            services.ProgressData(
+                milestone_id=milestone.pk,
+                status=pform.cleaned_data.get("status", MilestoneProgress.Status.ON_TRACK),
+                revised_due_text=pform.cleaned_data.get("revised_due_text", ""),
+            )
+            for milestone, pform, _ in progress_forms
+            if pform.is_valid()
+        ]
+        form.progress = progress
+        if form.is_valid() and progress_valid:
+            try:
+                with transaction.atomic():
+                    services.plan_update_save(
+                        plan=plan,
+                        quarter=quarter,
+                        user=user,
+                        fields={name: form.cleaned_data.get(name, "") for name in services.UPDATE_FIELDS},
+                        progress=progress,
+                        submit=submitting,
+                    )
+            except ValidationError as error:
+                for field, errors in (
+                    error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
+                ):
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    f"The {quarter.label} update has been submitted to finance."
+                    if submitting
+                    else f"The {quarter.label} update has been saved as a draft.",
+                )
+                return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
+        status = 400
+    review_form = None
+    if update is not None and not locked and can(user, "monitoring.review_update", update):
+        review_form = ReviewForm(
+            initial={"rag": (update.rag or (update.implied_rag.value if update.implied_rag else ""))}
+        )
+    return render(
+        request,
+        "monitoring/plan_update.html",
+        {
+            "plan": plan,
+            "period": period,
+            "update": update,
+            "form": form,
+            "progress_forms": progress_forms,
+            "review_form": review_form,
+            "locked": locked,
+            "previous_rag": services.previous_plan_rag(update) if update else None,
+            "history": selectors.history_of(update, reason_field="rag_reason") if update else [],
+            "quarters": list(Quarter),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse:
+    user = current_user(request)
+    plan = selectors.plan_update_visible(user=user, plan_pk=pk)
+    update = get_object_or_404(PlanUpdate, plan=plan, quarter=quarter)
+    form = ReviewForm(request.POST)
+    if not can(user, "monitoring.review_update", update):
+        raise PermissionDenied("Only finance officers review a submitted update.")
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "return":
+                services.plan_update_return(update=update, user=user, comments=form.cleaned_data["comments"])
+                messages.success(request, "The update has been returned to its manager with your comments.")
+            else:
+                services.plan_update_approve(
+                    update=update,
+                    user=user,
+                    rag=RAG(form.cleaned_data["rag"]) if form.cleaned_data["rag"] else None,
+                    reason=form.cleaned_data["rag_reason"],
+                    comments=form.cleaned_data["comments"],
+                )
+                messages.success(request, "The update has been approved.")
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+    else:
+        messages.error(request, "Choose whether to approve the update or return it.")
+    return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
