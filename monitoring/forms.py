@@ -44,7 +44,8 @@ class PlanUpdateForm(forms.ModelForm):  # type: ignore[type-arg]
         cleaned = super().clean() or {}
         if self.submitting:
             for name, message in update_submission_errors(values=cleaned, progress=self.progress).items():
-                self.add_error(name if name in self.fields else None, message)
+                if name in self.fields:  # a milestone row reports its own problems
+                    self.add_error(name, message)
         return cleaned
 
     def _post_clean(self) -> None:
@@ -53,8 +54,8 @@ class PlanUpdateForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class MilestoneProgressForm(forms.Form):
-    status = forms.ChoiceField(choices=MilestoneProgress.Status.choices, label="Progress")
-    revised_due_text = forms.CharField(label="Revised date", required=False, max_length=100)
+    status = forms.ChoiceField(choices=MilestoneProgress.Status.choices, label="Milestone progress")
+    revised_due_text = forms.CharField(label="Milestone revised date", required=False, max_length=100)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

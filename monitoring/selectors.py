@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from monitoring import calculations
@@ -217,57 +217,6 @@ def current_due(milestone: Milestone, progress: Iterable[MilestoneProgress]) -> 
         if item.revised_due_date:
             due = item.revised_due_date
     return due
-
-
-# History ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    when: datetime
-    who: str
-    kind: str
-    changes: list[tuple[str, str, str]]
-    reason: str = ""
-
-
-def _display(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}".removesuffix(".00")
-    return str(value)
-
-
-def history_of(instance: Model, *, fields: Sequence[str] | None = None, reason_field: str = "") -> list[Change]:
-    """Who changed what and when, newest first, from django-simple-history's records."""
-    records = list(instance.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
-    changes: list[Change] = []
-    previous = None
-    for record in records:
-        who = (
-            record.history_user.get_full_name() or record.history_user.get_username()
-            if record.history_user
-            else "system"
-        )
-        if previous is None:
-            kind = "created"
-            diffs = [
-                (name, "—", _display(getattr(record, name)))
-                for name in (fields or [])
-                if getattr(record, name) not in (None, "")
-            ]
-        else:
-            kind = "changed"
-            delta = record.diff_against(previous, included_fields=list(fields) if fields else None)
-            diffs = [(item.field, _display(item.old), _display(item.new)) for item in delta.changes]
-            if not diffs:
-                previous = record
-                continue
-        reason = str(getattr(record, reason_field, "") or "") if reason_field else ""
-        changes.append(Change(when=record.history_date, who=who, kind=kind, changes=diffs, reason=reason))
-        previous = record
-    return list(reversed(changes))
 
 
 def scheme_quarters_as_at(*, period: Period, moment: datetime) -> dict[int, SchemeQuarter]:

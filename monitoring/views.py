@@ -269,14 +269,15 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
     status = 200
     if request.method == "POST" and form is not None:
         progress_valid = all(pform.is_valid() for _, pform, _ in progress_forms)
+        # Judge what is missing from what was typed, even in a row that is itself invalid, so
+        # every problem is listed at once.
         progress = [
             services.ProgressData(
                 milestone_id=milestone.pk,
-                status=pform.cleaned_data.get("status", MilestoneProgress.Status.ON_TRACK),
-                revised_due_text=pform.cleaned_data.get("revised_due_text", ""),
+                status=str(pform.data.get(pform.add_prefix("status")) or MilestoneProgress.Status.ON_TRACK),
+                revised_due_text=str(pform.data.get(pform.add_prefix("revised_due_text")) or ""),
             )
             for milestone, pform, _ in progress_forms
-            if pform.is_valid()
         ]
         form.progress = progress
         if form.is_valid() and progress_valid:
@@ -318,6 +319,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             "update": update,
             "form": form,
             "progress_forms": progress_forms,
+            "progress_form_list": [pform for _, pform, _ in progress_forms],
             "review_form": review_form,
             "locked": locked,
             "previous_rag": services.previous_plan_rag(update) if update else None,

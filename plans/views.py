@@ -21,6 +21,7 @@ from plans.models import DeficitRecoveryPlan
 from plans.roles import Role, has_role
 from plans.rules import can
 from recovery.formtools import add_validation_errors
+from recovery.history import history_of
 from recovery.periods import Period, Quarter
 
 MILESTONE_PREFIX = "milestones"
@@ -72,6 +73,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "plan": plan,
             "quarterly": [(Period(plan.financial_year, quarter), updates.get(quarter)) for quarter in Quarter],
+            "history": history_of(plan),
             "can_edit": can(request.user, "plans.change_plan", plan),
             "attachment_form": AttachmentForm(),
         },

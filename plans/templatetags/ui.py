@@ -12,8 +12,11 @@ register = template.Library()
 @register.inclusion_tag("partials/error_summary.html")
 def error_summary(*forms_and_formsets: Any) -> dict[str, Any]:
     """An error summary listing every error of the given forms and formsets, each linking to its field."""
-    forms = [item for item in forms_and_formsets if item is not None and not hasattr(item, "management_form")]
-    formsets = [item for item in forms_and_formsets if item is not None and hasattr(item, "management_form")]
+    items: list[Any] = []
+    for item in forms_and_formsets:
+        items.extend(item if isinstance(item, list | tuple) else [item])
+    forms = [item for item in items if item is not None and not hasattr(item, "management_form")]
+    formsets = [item for item in items if item is not None and hasattr(item, "management_form")]
     has_errors = any(form.errors for form in forms) or any(
         formset.non_form_errors() or any(formset.errors) for formset in formsets if formset.is_bound
     )

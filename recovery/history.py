@@ -1,0 +1,86 @@
+"""The change history of any model with django-simple-history records, as people read it:
+who, when, and each field's old and new value by its label."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Model
+
+
+@dataclass(frozen=True)
+class Change:
+    when: datetime
+    who: str
+    kind: str
+    changes: list[tuple[str, str, str]]
+    reason: str = ""
+
+
+def _display(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".removesuffix(".00")
+    return str(value)
+
+
+# Bookkeeping fields that the history of a change need not repeat (the when and who are shown).
+_HISTORY_SKIP = {"id", "updated_at", "submitted_at", "reviewed_at", "created_at", "locked_at", "updated_by"}
+
+
+def _labelled(model: type[Model], name: str, value: Any, users: dict[int, str]) -> tuple[str, str]:
+    field = model._meta.get_field(name)
+    label = str(getattr(field, "verbose_name", name))
+    if getattr(field, "is_relation", False) and value is not None:
+        if field.related_model is User:
+            return label, users.get(int(value), f"user {value}")
+        return label, f"#{value}"
+    if getattr(field, "choices", None) and value not in (None, ""):
+        return label, str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
+    return label, _display(value)
+
+
+def history_of(instance: Model, *, fields: Sequence[str] | None = None, reason_field: str = "") -> list[Change]:
+    """Who changed what and when, newest first, from django-simple-history's records."""
+    records = list(instance.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
+    users = {user.pk: user.get_full_name() or user.get_username() for user in User.objects.all()}
+    model = type(instance)
+    skip = _HISTORY_SKIP | {name for name in ("history",) if name}
+    changes: list[Change] = []
+    previous = None
+    for record in records:
+        who = (
+            record.history_user.get_full_name() or record.history_user.get_username()
+            if record.history_user
+            else "system"
+        )
+        if previous is None:
+            kind = "created"
+            diffs = [
+                (name, "—", _display(getattr(record, name)))
+                for name in (fields or [])
+                if getattr(record, name) not in (None, "")
+            ]
+        else:
+            kind = "changed"
+            delta = record.diff_against(previous, included_fields=list(fields) if fields else None)
+            diffs = []
+            for item in delta.changes:
+                if item.field in skip:
+                    continue
+                label, old = _labelled(model, item.field, item.old, users)
+                _, new = _labelled(model, item.field, item.new, users)
+                diffs.append((label, old, new))
+            if not diffs:
+                previous = record
+                continue
+        reason = str(getattr(record, reason_field, "") or "") if reason_field else ""
+        changes.append(Change(when=record.history_date, who=who, kind=kind, changes=diffs, reason=reason))
+        previous = record
+    return list(reversed(changes))
