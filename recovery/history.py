@@ -37,6 +37,13 @@ _HISTORY_SKIP = {"id", "updated_at", "submitted_at", "reviewed_at", "created_at"
 def _labelled(model: type[Model], name: str, value: Any, users: dict[int, str]) -> tuple[str, str]:
     field = model._meta.get_field(name)
     label = str(getattr(field, "verbose_name", name))
+    if getattr(field, "many_to_many", False):
+        # simple-history gives the through rows: [{"deficitrecoveryplan": 1, "user": 2}, …]
+        related = field.related_model._meta.model_name if field.related_model else ""
+        ids = [row.get(related) for row in (value or []) if isinstance(row, dict)]
+        if field.related_model is User:
+            return label, ", ".join(users.get(int(pk), f"user {pk}") for pk in ids if pk is not None) or "—"
+        return label, ", ".join(f"#{pk}" for pk in ids) or "—"
     if getattr(field, "is_relation", False) and value is not None:
         if field.related_model is User:
             return label, users.get(int(value), f"user {value}")
