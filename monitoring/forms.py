@@ -14,7 +14,7 @@ from recovery.rag import RAG, OnTarget
 RAG_CHOICES = [("", "Not rated"), *RAG.choices()]
 
 
-class PlanUpdateForm(forms.ModelForm):  # type: ignore[type-arg]
+class PlanUpdateForm(forms.ModelForm):
     on_target = forms.ChoiceField(
         label="On target?",
         choices=[(answer.value, answer.label) for answer in OnTarget],

@@ -17,7 +17,7 @@ from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
 
 
-def rag_field(verbose_name: str = "RAG") -> models.CharField:  # type: ignore[type-arg]
+def rag_field(verbose_name: str = "RAG") -> models.CharField:
     return models.CharField(verbose_name, max_length=5, choices=RAG.choices(), blank=True)
 
 

@@ -93,7 +93,7 @@ def grid_rows(
     ).order_by("service_area__portfolio__directorate__name", "service_area__order", "service_area__name", "order", "pk")
     rows = []
     for scheme in schemes:
-        by_quarter = {Quarter(item.quarter): item for item in scheme.grid_quarters}  # type: ignore[attr-defined]
+        by_quarter = {Quarter(item.quarter): item for item in scheme.grid_quarters}
         current = by_quarter.get(period.quarter)
         previous = by_quarter.get(Quarter(period.quarter - 1)) if period.quarter > Quarter.Q1 else None
         row = GridRow(scheme=scheme, figures=current, previous_rag=previous.rag_status if previous else None)
@@ -182,7 +182,7 @@ def plans_with_updates(
         )
         .order_by("service_area__portfolio__directorate__name", "service_area__name", "pk")
     )
-    return [(plan, plan.period_updates[0] if plan.period_updates else None) for plan in plans]  # type: ignore[attr-defined]
+    return [(plan, plan.period_updates[0] if plan.period_updates else None) for plan in plans]
 
 
 def plan_update_for(*, plan: DeficitRecoveryPlan, quarter: Quarter) -> PlanUpdate | None:
@@ -197,7 +197,7 @@ def plan_update_for(*, plan: DeficitRecoveryPlan, quarter: Quarter) -> PlanUpdat
 
 
 def plan_updates_by_quarter(plan: DeficitRecoveryPlan) -> dict[Quarter, PlanUpdate]:
-    return {Quarter(update.quarter): update for update in plan.updates.all()}
+    return {Quarter(update.quarter): update for update in PlanUpdate.objects.filter(plan=plan)}
 
 
 def milestone_slippage(plan: DeficitRecoveryPlan) -> dict[int, list[MilestoneProgress]]:
@@ -223,7 +223,7 @@ def scheme_quarters_as_at(*, period: Period, moment: datetime) -> dict[int, Sche
     """Each scheme's figures and RAG for a quarter as they stood at a moment in time, from
     history: "RAG as at the end of Q2" stays answerable after later edits."""
     scheme_ids = list(Scheme.objects.for_year(period.year).values_list("pk", flat=True))
-    historical = SchemeQuarter.history.as_of(moment).filter(scheme_id__in=scheme_ids, quarter=period.quarter)  # type: ignore[attr-defined]
+    historical = SchemeQuarter.history.as_of(moment).filter(scheme_id__in=scheme_ids, quarter=period.quarter)
     return {row.scheme_id: row for row in historical}
 
 

@@ -148,13 +148,13 @@ def _save_progress(*, update: PlanUpdate, progress: Sequence[ProgressData]) -> N
             raise ValidationError("A milestone does not belong to this plan.")
         if data.status not in MilestoneProgress.Status.values:
             raise ValidationError(f"{data.status!r} is not a milestone status.")
-        values = {
+        slipped = data.status == MilestoneProgress.Status.SLIPPED
+        revised = data.revised_due_text.strip() if slipped else ""
+        values: dict[str, Any] = {
             "status": data.status,
-            "revised_due_text": data.revised_due_text.strip()
-            if data.status == MilestoneProgress.Status.SLIPPED
-            else "",
+            "revised_due_text": revised,
+            "revised_due_date": parse_due(revised),
         }
-        values["revised_due_date"] = parse_due(str(values["revised_due_text"]))
         item = existing.get(data.milestone_id)
         if item is None:
             MilestoneProgress.objects.create(update=update, milestone_id=data.milestone_id, **values)

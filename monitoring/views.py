@@ -26,6 +26,8 @@ from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuart
 from plans.models import Directorate, ServiceArea
 from plans.rules import can
 from plans.views import current_user
+from recovery.formtools import add_validation_errors
+from recovery.history import history_of
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG
 
@@ -179,10 +181,7 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
                     rag_reason=form.cleaned_data.get("rag_reason", ""),
                 )
             except ValidationError as error:
-                for field, errors in (
-                    error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
-                ):
-                    form.add_error(field if field in form.fields else None, errors)
+                add_validation_errors(form, error)
             else:
                 row = selectors.grid_row(period=period, scheme_pk=scheme_pk)
                 if request.htmx:  # type: ignore[attr-defined]
@@ -206,13 +205,13 @@ def scheme_history(request: HttpRequest, scheme_pk: int) -> HttpResponse:
         raise PermissionDenied("Scheme history is for finance officers and executives.")
     scheme = get_object_or_404(Scheme.objects.with_organisation(), pk=scheme_pk)
     quarters = [
-        (Quarter(item.quarter), selectors.history_of(item, reason_field="rag_reason"))
+        (Quarter(item.quarter), history_of(item, reason_field="rag_reason"))
         for item in SchemeQuarter.objects.filter(scheme=scheme).order_by("quarter")
     ]
     return render(
         request,
         "monitoring/scheme_history.html",
-        {"scheme": scheme, "scheme_changes": selectors.history_of(scheme), "quarters": quarters},
+        {"scheme": scheme, "scheme_changes": history_of(scheme), "quarters": quarters},
     )
 
 
@@ -292,10 +291,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
                         submit=submitting,
                     )
             except ValidationError as error:
-                for field, errors in (
-                    error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
-                ):
-                    form.add_error(field if field in form.fields else None, errors)
+                add_validation_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -323,7 +319,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             "review_form": review_form,
             "locked": locked,
             "previous_rag": services.previous_plan_rag(update) if update else None,
-            "history": selectors.history_of(update, reason_field="rag_reason") if update else [],
+            "history": history_of(update, reason_field="rag_reason") if update else [],
             "quarters": list(Quarter),
         },
         status=status,

@@ -66,7 +66,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_user(user=current_user(request), pk=pk)
-    updates = {Quarter(update.quarter): update for update in plan.updates.all()}
+    # "updates" is the reverse relation from monitoring.PlanUpdate, prefetched by the selector.
+    updates = {Quarter(update.quarter): update for update in plan.updates.all()}  # type: ignore[attr-defined]
     return render(
         request,
         "plans/plan_detail.html",

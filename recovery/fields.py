@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -88,8 +88,9 @@ class FinancialYearFormField(forms.TypedChoiceField):
         if isinstance(value, FinancialYear):
             label = str(value)
             # A year outside the offered range (an old plan) stays selectable, so a save keeps it.
-            if not any(choice == label for choice, _ in self.choices):  # type: ignore[misc]
-                self.choices = [*self.choices, (label, label)]
+            offered = cast(list[tuple[str, str]], list(self.choices))  # type: ignore[arg-type]
+            if not any(choice == label for choice, _ in offered):
+                self.choices = [*offered, (label, label)]
             return label
         return value
 
@@ -160,7 +161,7 @@ class MoneyFormField(forms.Field):
             return True
 
 
-class QuarterField(models.Field):  # type: ignore[type-arg]
+class QuarterField(models.Field):
     """A quarter of the financial year (Q1–Q4), stored as 1–4; the Python value is a Quarter."""
 
     description = "Quarter of the financial year"

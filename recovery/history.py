@@ -48,8 +48,9 @@ def _labelled(model: type[Model], name: str, value: Any, users: dict[int, str]) 
         if field.related_model is User:
             return label, users.get(int(value), f"user {value}")
         return label, f"#{value}"
-    if getattr(field, "choices", None) and value not in (None, ""):
-        return label, str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
+    choices = getattr(field, "choices", None)
+    if choices and value not in (None, ""):
+        return label, str(dict(choices).get(value, value))
     return label, _display(value)
 
 
