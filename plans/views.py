@@ -67,7 +67,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_user(user=current_user(request), pk=pk)
     # "updates" is the reverse relation from monitoring.PlanUpdate, prefetched by the selector.
-    updates = {Quarter(update.quarter): update for update in plan.updates.all()}  # type: ignore[attr-defined]
+    updates = {Quarter(update.quarter): update for update in plan.updates.all()}  # type: ignore[attr-defined,unused-ignore]
     return render(
         request,
         "plans/plan_detail.html",
