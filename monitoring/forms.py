@@ -69,7 +69,11 @@ class MilestoneProgressForm(forms.Form):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("approve", "Approve"), ("return", "Return to the manager with comments")],
+        choices=[
+            ("approve", "Approve"),
+            ("return", "Return to the manager with comments"),
+            ("set_rag", "Change the plan's RAG only"),
+        ],
         widget=forms.RadioSelect,
     )
     rag = forms.ChoiceField(label="Plan RAG this quarter", choices=RAG_CHOICES, required=False)

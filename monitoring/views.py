@@ -302,7 +302,11 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
                 return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
         status = 400
     review_form = None
-    if update is not None and not locked and can(user, "monitoring.review_update", update):
+    can_review = update is not None and can(user, "monitoring.review_update", update)
+    can_set_rag = (
+        update is not None and update.status != PlanUpdate.Status.DRAFT and can(user, "monitoring.set_plan_rag", plan)
+    )
+    if update is not None and not locked and (can_review or can_set_rag):
         review_form = ReviewForm(
             initial={"rag": (update.rag or (update.implied_rag.value if update.implied_rag else ""))}
         )
@@ -317,6 +321,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             "progress_forms": progress_forms,
             "progress_form_list": [pform for _, pform, _ in progress_forms],
             "review_form": review_form,
+            "can_review": can_review if update is not None else False,
             "locked": locked,
             "previous_rag": services.previous_plan_rag(update) if update else None,
             "history": history_of(update, reason_field="rag_reason") if update else [],
@@ -333,11 +338,24 @@ def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
     plan = selectors.plan_update_visible(user=user, plan_pk=pk)
     update = get_object_or_404(PlanUpdate, plan=plan, quarter=quarter)
     form = ReviewForm(request.POST)
-    if not can(user, "monitoring.review_update", update):
-        raise PermissionDenied("Only finance officers review a submitted update.")
+    setting_rag = request.POST.get("decision") == "set_rag"
+    allowed = (
+        can(user, "monitoring.set_plan_rag", plan) and update.status != PlanUpdate.Status.DRAFT
+        if setting_rag
+        else can(user, "monitoring.review_update", update)
+    )
+    if not allowed:
+        raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
     if form.is_valid():
         try:
-            if form.cleaned_data["decision"] == "return":
+            if setting_rag:
+                if not form.cleaned_data["rag"]:
+                    raise ValidationError({"rag": "Choose the plan's RAG."})
+                services.plan_update_set_rag(
+                    update=update, user=user, rag=RAG(form.cleaned_data["rag"]), reason=form.cleaned_data["rag_reason"]
+                )
+                messages.success(request, "The plan's RAG for the quarter has been recorded.")
+            elif form.cleaned_data["decision"] == "return":
                 services.plan_update_return(update=update, user=user, comments=form.cleaned_data["comments"])
                 messages.success(request, "The update has been returned to its manager with your comments.")
             else:

@@ -1,0 +1,305 @@
+"""Scheme arithmetic against seed 004 (Transformation Plan update, Q2 2012/13), and the RAG the
+figures suggest. Expected figures are the ones the seed prints."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitoring.calculations import (
+    SchemeFigures,
+    balance_to_achieve,
+    nil,
+    rag_disagreements,
+    ratio,
+    shortfall_against_profile,
+    suggested_rag,
+    total,
+)
+from recovery.rag import RAG
+
+SEED_004 = Path(__file__).resolve().parents[2] / "fixtures" / "seed_004_transformation.json"
+SEED = json.loads(SEED_004.read_text(encoding="utf-8"))
+ROWS = SEED["schemes"]
+
+
+def money(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def printed(text: str) -> Decimal:
+    """A figure as the seed prints it: "1,234,567" (blank is nil, shown as 0 in a subtotal)."""
+    return Decimal(text.replace(",", "") or "0")
+
+
+def figures(row: dict) -> SchemeFigures:
+    return SchemeFigures(
+        target=Decimal(row["target"]),
+        ytd_budget=money(row["ytd_budget"]),
+        ytd_actual=money(row["ytd_actual"]),
+        projected_shortfall=money(row["projected_shortfall"]),
+    )
+
+
+def test_the_seed_has_every_scheme():
+    assert len(ROWS) == 35
+    assert sum(1 for row in ROWS if not row["unallocated"]) == 34
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{row['ref'] or 'unallocated'}-{row['title'][:20]}" for row in ROWS])
+def test_balance_to_achieve_of_every_scheme_is_the_printed_balance(row):
+    balance = balance_to_achieve(target=Decimal(row["target"]), ytd_actual=money(row["ytd_actual"]))
+    assert balance == printed(row["printed"]["balance"])
+
+
+def test_balance_to_achieve_seed_2bii():
+    # The docstring's own example: 86,805 - 78,114 = 8,691.
+    assert balance_to_achieve(target=Decimal("86805"), ytd_actual=Decimal("78114")) == Decimal("8691")
+
+
+def test_balance_with_a_nil_actual_is_the_target():
+    # The unallocated requirement prints no YTD actual: its balance is the whole 436,298.
+    assert balance_to_achieve(target=Decimal("436298"), ytd_actual=None) == Decimal("436298")
+
+
+def group_totals(rows: list[dict]) -> dict[str, Decimal]:
+    return {
+        "target": total(Decimal(row["target"]) for row in rows),
+        "ytd_budget": total(money(row["ytd_budget"]) for row in rows),
+        "ytd_actual": total(money(row["ytd_actual"]) for row in rows),
+        "balance": total(
+            balance_to_achieve(target=Decimal(row["target"]), ytd_actual=money(row["ytd_actual"])) for row in rows
+        ),
+        "projected_shortfall": total(money(row["projected_shortfall"]) for row in rows),
+    }
+
+
+STATED = {
+    "RED": ("2,954,636", "181,006", "0", "2,954,636", "2,699,636"),
+    "AMBER": ("2,634,805", "725,384", "288,785", "2,346,020", "0"),
+    "GREEN": ("2,366,559", "942,842", "1,402,337", "964,222", "0"),
+}
+COLUMNS = ("target", "ytd_budget", "ytd_actual", "balance", "projected_shortfall")
+
+
+@pytest.mark.parametrize("rag", ["RED", "AMBER", "GREEN"])
+def test_each_rag_group_adds_up_to_its_printed_subtotal(rag):
+    rows = [row for row in ROWS if row["rag"] == rag]
+    expected = {column: printed(value) for column, value in zip(COLUMNS, STATED[rag], strict=True)}
+    assert group_totals(rows) == expected
+
+
+def test_the_fixture_subtotals_are_the_ones_the_seed_prints():
+    # The figures above are copied from the seed; the fixture keeps them too.
+    for subtotal in SEED["stated_subtotals"]:
+        assert tuple(subtotal[column] for column in COLUMNS) == STATED[subtotal["rag"]]
+
+
+def test_the_unallocated_row_is_in_the_red_subtotal():
+    red = [row for row in ROWS if row["rag"] == "RED"]
+    assert [row["unallocated"] for row in red].count(True) == 1
+    without = group_totals([row for row in red if not row["unallocated"]])
+    # RED's headline value 2.518m is the five schemes without the unallocated 436,298.
+    assert without["target"] == Decimal("2518338")
+    assert group_totals(red)["target"] - without["target"] == Decimal("436298")
+
+
+def test_total_of_every_row_is_the_printed_total():
+    expected = {
+        "target": Decimal("7956000"),
+        "ytd_budget": Decimal("1849232"),
+        "ytd_actual": Decimal("1691122"),
+        "balance": Decimal("6264878"),
+        "projected_shortfall": Decimal("2699636"),
+    }
+    assert group_totals(ROWS) == expected
+    assert {column: printed(SEED["stated_total"][column]) for column in COLUMNS} == expected
+
+
+def test_shortfall_against_profile_is_the_headline_158k():
+    assert shortfall_against_profile(ytd_budget=Decimal("1849232"), ytd_actual=Decimal("1691122")) == Decimal("158110")
+
+
+def test_total_of_nothing_and_of_nils():
+    assert total([]) == Decimal(0)
+    assert total([None, None]) == Decimal(0)
+    assert total([Decimal("1.10"), None, Decimal("2.20")]) == Decimal("3.30")
+
+
+def test_nil_and_ratio():
+    assert nil(None) == Decimal(0)
+    assert nil(Decimal("-2")) == Decimal("-2")
+    assert ratio(Decimal("2518338"), Decimal(0)) is None
+    assert ratio(Decimal("1"), Decimal("4")) == Decimal("0.25")
+
+
+# The status the figures suggest, on each side of every boundary.
+
+TARGET = Decimal("1000.00")
+
+
+@pytest.mark.parametrize(
+    ("fig", "expected"),
+    [
+        # A projected shortfall of half the target or more is RED.
+        (SchemeFigures(target=TARGET, ytd_actual=Decimal(0), projected_shortfall=Decimal("500.00")), RAG.RED),
+        (SchemeFigures(target=TARGET, ytd_actual=Decimal(0), projected_shortfall=Decimal("999.99")), RAG.RED),
+        (SchemeFigures(target=TARGET, ytd_actual=Decimal(0), projected_shortfall=Decimal("499.99")), RAG.AMBER),
+        (SchemeFigures(target=TARGET, ytd_actual=Decimal(0), projected_shortfall=Decimal("0.01")), RAG.AMBER),
+        # On profile with no shortfall is GREEN; one penny behind the profile is AMBER.
+        (
+            SchemeFigures(
+                target=TARGET,
+                ytd_budget=Decimal("250.00"),
+                ytd_actual=Decimal("250.00"),
+                projected_shortfall=Decimal(0),
+            ),
+            RAG.GREEN,
+        ),
+        (
+            SchemeFigures(
+                target=TARGET,
+                ytd_budget=Decimal("250.00"),
+                ytd_actual=Decimal("249.99"),
+                projected_shortfall=Decimal(0),
+            ),
+            RAG.AMBER,
+        ),
+        (
+            SchemeFigures(
+                target=TARGET,
+                ytd_budget=Decimal("250.00"),
+                ytd_actual=Decimal("250.01"),
+                projected_shortfall=Decimal(0),
+            ),
+            RAG.GREEN,
+        ),
+        # Nil everywhere: nothing behind, nothing short.
+        (SchemeFigures(target=TARGET), RAG.GREEN),
+        # The whole target achieved is BLUE; a penny short of it is not.
+        (SchemeFigures(target=TARGET, ytd_budget=TARGET, ytd_actual=TARGET), RAG.BLUE),
+        (SchemeFigures(target=TARGET, ytd_budget=TARGET, ytd_actual=Decimal("1000.01")), RAG.BLUE),
+        (SchemeFigures(target=TARGET, ytd_budget=Decimal("999.99"), ytd_actual=Decimal("999.99")), RAG.GREEN),
+        # BLUE wins over a stale projected shortfall.
+        (SchemeFigures(target=TARGET, ytd_actual=TARGET, projected_shortfall=Decimal("600")), RAG.BLUE),
+    ],
+)
+def test_suggested_rag_boundaries(fig, expected):
+    assert suggested_rag(fig) is expected
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("1", RAG.RED),  # shortfall 50,000 of 50,000
+        ("16a", RAG.RED),  # RED 16a: shortfall 700,338 of 933,338
+        ("2D", RAG.BLUE),  # 35,000 of 35,000 achieved
+        ("12b i", RAG.BLUE),  # 491,000 of 491,000 achieved
+        ("10", RAG.BLUE),  # 50,364 of 50,364 achieved
+        ("9", RAG.AMBER),  # 42,000 against a profile of 175,002
+        ("2A", RAG.AMBER),  # GREEN in the seed, nothing against a profile of 190,002
+        ("5", RAG.GREEN),  # 350,000 against a profile of 121,002
+        ("14a", RAG.GREEN),  # nothing profiled yet, no shortfall
+    ],
+)
+def test_suggested_rag_of_seed_004_schemes(ref, expected):
+    row = next(row for row in ROWS if row["ref"] == ref)
+    assert suggested_rag(figures(row)) is expected
+
+
+def test_green_with_a_projected_shortfall_is_flagged():
+    fig = SchemeFigures(target=TARGET, ytd_actual=Decimal(0), projected_shortfall=Decimal("0.01"))
+    reasons = rag_disagreements(RAG.GREEN, fig)
+    assert len(reasons) == 1
+    assert "GREEN" in reasons[0]
+    assert "shortfall" in reasons[0]
+
+
+def test_green_with_no_shortfall_on_profile_is_not_flagged():
+    fig = SchemeFigures(target=TARGET, ytd_budget=Decimal(100), ytd_actual=Decimal(100), projected_shortfall=Decimal(0))
+    assert rag_disagreements(RAG.GREEN, fig) == []
+
+
+def test_blue_with_a_balance_still_to_achieve_is_flagged():
+    fig = SchemeFigures(target=TARGET, ytd_budget=Decimal("999.99"), ytd_actual=Decimal("999.99"))
+    reasons = rag_disagreements(RAG.BLUE, fig)
+    assert reasons == ["BLUE (delivered) but £0 is still to achieve."] or (
+        len(reasons) == 1 and "BLUE" in reasons[0] and "still to achieve" in reasons[0]
+    )
+
+
+def test_blue_fully_delivered_is_not_flagged():
+    fig = SchemeFigures(target=TARGET, ytd_budget=TARGET, ytd_actual=TARGET, projected_shortfall=Decimal(0))
+    assert rag_disagreements(RAG.BLUE, fig) == []
+
+
+def test_green_behind_the_profile_is_flagged():
+    fig = SchemeFigures(
+        target=TARGET, ytd_budget=Decimal("250.00"), ytd_actual=Decimal("249.99"), projected_shortfall=Decimal(0)
+    )
+    reasons = rag_disagreements(RAG.GREEN, fig)
+    assert len(reasons) == 1
+    assert "behind the year-to-date profile" in reasons[0]
+
+
+def test_red_with_the_target_achieved_is_flagged():
+    fig = SchemeFigures(target=TARGET, ytd_actual=TARGET)
+    reasons = rag_disagreements(RAG.RED, fig)
+    assert len(reasons) == 1
+    assert "full target has been achieved" in reasons[0]
+
+
+def test_amber_behind_profile_and_red_with_a_shortfall_are_not_contradictions():
+    behind = SchemeFigures(target=TARGET, ytd_budget=Decimal(500), ytd_actual=Decimal(0))
+    short = SchemeFigures(target=TARGET, ytd_actual=Decimal(0), projected_shortfall=Decimal(900))
+    assert rag_disagreements(RAG.AMBER, behind) == []
+    assert rag_disagreements(RAG.RED, short) == []
+
+
+def test_no_stated_status_has_no_disagreements():
+    assert rag_disagreements(None, SchemeFigures(target=TARGET, projected_shortfall=TARGET)) == []
+
+
+def test_seed_004_scheme_2a_green_with_nothing_against_its_profile_is_flagged():
+    row = next(row for row in ROWS if row["ref"] == "2A")
+    assert row["rag"] == "GREEN"
+    reasons = rag_disagreements(RAG.GREEN, figures(row))
+    assert reasons == ["GREEN but £190,002 behind the year-to-date profile."]
+
+
+def test_seed_004_green_schemes_on_or_ahead_of_profile_are_not_flagged():
+    for ref in ("2D", "5", "12b i", "19", "21"):
+        row = next(row for row in ROWS if row["ref"] == ref)
+        assert rag_disagreements(RAG.GREEN, figures(row)) == [], ref
+
+
+# Properties
+
+PENNIES = st.decimals(
+    min_value=Decimal("-999999999.99"), max_value=Decimal("999999999.99"), places=2, allow_nan=False
+)
+MAYBE_PENNIES = st.one_of(st.none(), PENNIES)
+
+
+@given(PENNIES, MAYBE_PENNIES)
+def test_balance_is_target_less_actual(target, actual):
+    expected = target - (actual if actual is not None else Decimal(0))
+    assert balance_to_achieve(target=target, ytd_actual=actual) == expected
+
+
+@given(PENNIES, MAYBE_PENNIES, MAYBE_PENNIES, MAYBE_PENNIES, st.one_of(st.none(), st.sampled_from(list(RAG))))
+def test_suggested_rag_and_disagreements_never_raise(target, budget, actual, shortfall, stated):
+    fig = SchemeFigures(target=target, ytd_budget=budget, ytd_actual=actual, projected_shortfall=shortfall)
+    assert suggested_rag(fig) in set(RAG)
+    assert isinstance(rag_disagreements(stated, fig), list)
+
+
+@given(PENNIES.filter(lambda value: value > 0), MAYBE_PENNIES, MAYBE_PENNIES, MAYBE_PENNIES)
+def test_the_suggested_status_never_contradicts_itself(target, budget, actual, shortfall):
+    fig = SchemeFigures(target=target, ytd_budget=budget, ytd_actual=actual, projected_shortfall=shortfall)
+    assert rag_disagreements(suggested_rag(fig), fig) == []
