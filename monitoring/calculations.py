@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from recovery.money import format_pounds
 from recovery.rag import RAG
 
 ZERO = Decimal(0)
@@ -78,11 +79,11 @@ def rag_disagreements(stated: RAG | None, figures: SchemeFigures) -> list[str]:
     balance = balance_to_achieve(target=figures.target, ytd_actual=figures.ytd_actual)
     behind = shortfall_against_profile(ytd_budget=figures.ytd_budget, ytd_actual=figures.ytd_actual)
     if stated in (RAG.GREEN, RAG.BLUE) and shortfall > 0:
-        reasons.append(f"{stated.word} but a shortfall of £{shortfall:,.0f} is projected.")
+        reasons.append(f"{stated.word} but a shortfall of {format_pounds(shortfall)} is projected.")
     if stated is RAG.BLUE and balance > 0:
-        reasons.append(f"BLUE (delivered) but £{balance:,.0f} is still to achieve.")
+        reasons.append(f"BLUE (delivered) but {format_pounds(balance)} is still to achieve.")
     if stated is RAG.GREEN and behind > 0:
-        reasons.append(f"GREEN but £{behind:,.0f} behind the year-to-date profile.")
+        reasons.append(f"GREEN but {format_pounds(behind)} behind the year-to-date profile.")
     if stated in (RAG.RED, RAG.AMBER) and figures.target > 0 and balance <= 0:
         reasons.append(f"{stated.word} but the full target has been achieved.")
     return reasons

@@ -74,6 +74,9 @@ def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decim
 def _checked(value: Decimal, shown: str) -> Decimal:
     if not value.is_finite():
         raise MoneyError(f"{shown!r} is not an amount of money.")
+    # Size first: quantizing a number wider than the decimal context raises InvalidOperation.
+    if abs(value) > MAX_AMOUNT:
+        raise MoneyError(f"{shown!r} is too large to be an amount.")
     if value != value.quantize(PENCE, rounding=ROUND_HALF_UP):
         raise MoneyError(f"{shown!r} has more than two decimal places of pounds (pence).")
     if abs(value) > MAX_AMOUNT:
