@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from monitoring.models import PlanUpdate, Scheme, SchemeQuarter
+from monitoring.models import PlanUpdate, Scheme, SchemeQuarter, StatedTotal
 from plans.demo import LoadReport
 from plans.models import ServiceArea
 from recovery.money import THOUSAND, parse_money
@@ -87,6 +87,43 @@ def load_appendix_seed(report: LoadReport) -> None:
             )
 
 
+def _ensure_stated(
+    report: LoadReport, *, year: FinancialYear, quarter: Quarter, scope: str, column: str, text: str
+) -> None:
+    amount = parse_money(text, multiplier=THOUSAND)
+    if amount is None:
+        return
+    _, created = StatedTotal.objects.get_or_create(
+        financial_year=year,
+        quarter=quarter,
+        scope=scope,
+        column=column,
+        source="Appendix 1 as printed (seed 002)",
+        defaults={"amount": amount},
+    )
+    report.count("stated totals", created)
+
+
+def load_appendix_stated_totals(report: LoadReport) -> None:
+    """The totals seed 002 prints, kept to compare with the computed ones (4,312 vs 4,338)."""
+    seed = _read(SEED_002)
+    year = FinancialYear.parse(seed["financial_year"])
+    quarter = Quarter.parse(seed["quarter"])
+    section_columns = {"target": "target", "forecast": "forecast_year_end", "achieved_to_date": "achieved_to_date"}
+    for section in seed["sections"]:
+        stated = section.get("stated_total") or {}
+        for key, column in section_columns.items():
+            if stated.get(key):
+                _ensure_stated(
+                    report, year=year, quarter=quarter, scope=section["service_area"], column=column, text=stated[key]
+                )
+    for row in seed["overall_total_printed"]:
+        for column in ("target", "forecast_year_end", "forecast_next_year"):
+            text = row.get(column)
+            if text and text.strip() not in {"-", ""}:
+                _ensure_stated(report, year=year, quarter=quarter, scope=row["portfolio"], column=column, text=text)
+
+
 def load_transformation_seed(report: LoadReport) -> None:
     """Seed 004: one service area, amounts in pounds, RAG as printed."""
     seed = _read(SEED_004)
@@ -119,6 +156,7 @@ def load_transformation_seed(report: LoadReport) -> None:
 
 def load_scheme_seeds(report: LoadReport) -> None:
     load_appendix_seed(report)
+    load_appendix_stated_totals(report)
     load_transformation_seed(report)
     load_plan_update_seeds(report)
 

@@ -295,3 +295,26 @@ class SchemeQuarter(models.Model):
     @property
     def disagreements(self) -> list[str]:
         return calculations.rag_disagreements(self.rag_status, self.figures)
+
+
+class StatedTotal(models.Model):
+    """A total as an imported or seed document printed it. Never used as a figure: reports
+    compute totals from rows and say where a stated total disagrees."""
+
+    financial_year = FinancialYearField()
+    quarter = QuarterField()
+    scope = models.CharField(max_length=200, help_text="The service area or portfolio, or Total.")
+    column = models.CharField(max_length=40)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    source = models.CharField(max_length=200, default="the source document")
+
+    class Meta:
+        ordering = ["financial_year", "quarter", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["financial_year", "quarter", "scope", "column", "source"], name="stated_total_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.column}: {self.amount}"

@@ -23,6 +23,7 @@ from monitoring.models import (
 )
 from plans.models import DeficitRecoveryPlan
 from plans.rules import can
+from recovery.audit import by
 from recovery.periods import FinancialYear, Period, Quarter, parse_due
 from recovery.rag import RAG, OnTarget, change_needs_reason
 
@@ -65,7 +66,7 @@ def quarter_lock(*, period: Period, user: User) -> MonitoringQuarter:
         raise ValidationError(f"{period} is already locked.")
     record.locked_at = timezone.now()
     record.locked_by = user
-    record.save()
+    by(user, record).save()
     QuarterLockEvent.objects.create(monitoring_quarter=record, action=QuarterLockEvent.Action.LOCKED, user=user)
     return record
 
@@ -81,7 +82,7 @@ def quarter_reopen(*, period: Period, user: User, reason: str) -> MonitoringQuar
         raise ValidationError(f"{period} is not locked.")
     record.locked_at = None
     record.locked_by = None
-    record.save()
+    by(user, record).save()
     QuarterLockEvent.objects.create(
         monitoring_quarter=record, action=QuarterLockEvent.Action.REOPENED, user=user, reason=reason.strip()
     )
@@ -140,7 +141,7 @@ def update_submission_errors(*, values: Mapping[str, Any], progress: Sequence[Pr
     return errors
 
 
-def _save_progress(*, update: PlanUpdate, progress: Sequence[ProgressData]) -> None:
+def _save_progress(*, update: PlanUpdate, progress: Sequence[ProgressData], user: User) -> None:
     milestones = {milestone.pk: milestone for milestone in update.plan.milestones.all()}
     existing = {item.milestone_id: item for item in update.milestone_progress.all()}
     for data in progress:
@@ -157,11 +158,11 @@ def _save_progress(*, update: PlanUpdate, progress: Sequence[ProgressData]) -> N
         }
         item = existing.get(data.milestone_id)
         if item is None:
-            MilestoneProgress.objects.create(update=update, milestone_id=data.milestone_id, **values)
+            by(user, MilestoneProgress(update=update, milestone_id=data.milestone_id, **values)).save()
         elif any(getattr(item, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(item, name, value)
-            item.save()
+            by(user, item).save()
 
 
 @transaction.atomic
@@ -197,8 +198,8 @@ def plan_update_save(
         update.status = PlanUpdate.Status.SUBMITTED
         update.submitted_by = user
         update.submitted_at = timezone.now()
-    update.save()
-    _save_progress(update=update, progress=progress)
+    by(user, update).save()
+    _save_progress(update=update, progress=progress, user=user)
     return update
 
 
@@ -229,7 +230,7 @@ def plan_update_return(*, update: PlanUpdate, user: User, comments: str) -> Plan
     update.finance_comments = comments.strip()
     update.reviewed_by = user
     update.reviewed_at = timezone.now()
-    update.save()
+    by(user, update).save()
     return update
 
 
@@ -253,7 +254,7 @@ def plan_update_approve(
     update.status = PlanUpdate.Status.APPROVED
     update.reviewed_by = user
     update.reviewed_at = timezone.now()
-    update.save()
+    by(user, update).save()
     return update
 
 
@@ -269,7 +270,7 @@ def plan_update_set_rag(*, update: PlanUpdate, user: User, rag: RAG, reason: str
     _check_rag_change(before=before, after=rag, reason=reason)
     update.rag = rag.value
     update.rag_reason = reason.strip()
-    update.save()
+    by(user, update).save()
     return update
 
 
@@ -332,5 +333,5 @@ def scheme_quarter_save(
     if changed or row.pk is None:
         row.updated_by = user
         row.full_clean(exclude=["scheme"])
-        row.save()
+        by(user, row).save()
     return row

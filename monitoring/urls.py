@@ -1,10 +1,7 @@
-from django.urls import path, register_converter
+from django.urls import path
 
+import recovery.converters  # noqa: F401  (registers the fy and quarter converters)
 from monitoring import views
-from recovery.converters import FinancialYearConverter, QuarterConverter
-
-register_converter(FinancialYearConverter, "fy")
-register_converter(QuarterConverter, "quarter")
 
 app_name = "monitoring"
 

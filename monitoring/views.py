@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from monitoring import selectors, services
@@ -66,7 +67,12 @@ def quarter_lock(request: HttpRequest, year: FinancialYear, quarter: Quarter) ->
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{period} is locked. Nothing in it can change unless an administrator reopens it.")
-    return redirect(request.POST.get("next") or reverse("monitoring:quarters"))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("monitoring:quarters")
+    return redirect(target)
 
 
 @login_required

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from plans.models import Attachment, DeficitRecoveryPlan, Milestone, ServiceArea
 from plans.rules import can
+from recovery.audit import by
 from recovery.periods import parse_due
 
 # The plan fields a manager fills in on the form (everything but workflow and ownership).
@@ -87,7 +88,7 @@ def _check_tracker_ref(*, tracker_ref: str, plan: DeficitRecoveryPlan | None) ->
         raise ValidationError({"tracker_ref": "Another plan already has this combined tracker ref."})
 
 
-def _save_milestones(*, plan: DeficitRecoveryPlan, milestones: Sequence[MilestoneData]) -> None:
+def _save_milestones(*, plan: DeficitRecoveryPlan, milestones: Sequence[MilestoneData], user: User) -> None:
     """Make the plan's milestones exactly the given list, in the given order."""
     existing = {milestone.pk: milestone for milestone in plan.milestones.all()}
     kept: set[int] = set()
@@ -104,16 +105,16 @@ def _save_milestones(*, plan: DeficitRecoveryPlan, milestones: Sequence[Mileston
             "due_date": parse_due(data.due_text),
         }
         if milestone is None:
-            Milestone.objects.create(plan=plan, **values)
+            by(user, Milestone(plan=plan, **values)).save()
             continue
         kept.add(milestone.pk)
         if any(getattr(milestone, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(milestone, name, value)
-            milestone.save()
+            by(user, milestone).save()
     for pk, milestone in existing.items():
         if pk not in kept:
-            milestone.delete()
+            by(user, milestone).delete()
 
 
 @transaction.atomic
@@ -135,9 +136,9 @@ def plan_create(
         **{name: fields[name] for name in PLAN_FIELDS if name in fields},
     )
     plan.full_clean()
-    plan.save()
+    by(user, plan).save()
     plan.managers.add(user)
-    _save_milestones(plan=plan, milestones=milestones)
+    _save_milestones(plan=plan, milestones=milestones, user=user)
     return plan
 
 
@@ -160,9 +161,9 @@ def plan_update(
             changed = True
     if changed:
         plan.full_clean()
-        plan.save()
+        by(user, plan).save()
     if milestones is not None:
-        _save_milestones(plan=plan, milestones=milestones)
+        _save_milestones(plan=plan, milestones=milestones, user=user)
     return plan
 
 
@@ -177,7 +178,7 @@ def plan_submit(*, plan: DeficitRecoveryPlan, user: User) -> DeficitRecoveryPlan
     plan.status = DeficitRecoveryPlan.Status.SUBMITTED
     plan.submitted_at = timezone.now()
     plan.submitted_by = user
-    plan.save()
+    by(user, plan).save()
     return plan
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import register_converter
+
 from recovery.periods import FinancialYear, Quarter
 
 
@@ -23,3 +25,8 @@ class QuarterConverter:
 
     def to_url(self, value: Quarter | int | str) -> str:
         return Quarter.parse(value).label
+
+
+# Registered once, here: every urls module that uses <fy:…> or <quarter:…> imports this module.
+register_converter(FinancialYearConverter, "fy")
+register_converter(QuarterConverter, "quarter")

@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("plans/", include("plans.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("reports/", include("recovery.reporting.urls")),
     path("admin/", admin.site.urls),
 ]

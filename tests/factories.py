@@ -104,3 +104,46 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
     per_year = False
     due_text = "2023/2024"
     due_date = factory.LazyAttribute(lambda milestone: parse_due(milestone.due_text))
+
+
+# Monitoring: savings schemes, their quarterly figures and plans' quarterly updates.
+
+
+class SchemeFactory(factory.django.DjangoModelFactory):
+    """A savings scheme of 2023/24 (amounts in pounds)."""
+
+    class Meta:
+        model = "monitoring.Scheme"
+
+    service_area = factory.SubFactory(ServiceAreaFactory)
+    financial_year = FinancialYear(2023)
+    ref = factory.Sequence(lambda n: str(n + 1))
+    title = factory.Sequence(lambda n: f"Scheme {n}")
+    recurrence = "R"
+    target = Decimal("100000.00")
+    order = factory.Sequence(lambda n: n)
+
+
+class SchemeQuarterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "monitoring.SchemeQuarter"
+
+    scheme = factory.SubFactory(SchemeFactory)
+    quarter = 2
+    ytd_budget = Decimal("50000.00")
+    ytd_actual = Decimal("50000.00")
+    projected_shortfall = Decimal("0.00")
+    rag = "GREEN"
+
+
+class PlanUpdateFactory(factory.django.DjangoModelFactory):
+    """A manager's quarterly update of a plan, a draft unless told otherwise."""
+
+    class Meta:
+        model = "monitoring.PlanUpdate"
+
+    plan = factory.SubFactory(PlanFactory, status=DeficitRecoveryPlan.Status.SUBMITTED)
+    quarter = 2
+    on_target = "partial"
+    narrative = "Conversations with staff with regards to moving to permanent contracts are ongoing."
+    status = "draft"

@@ -35,6 +35,6 @@ def narrative(text: str | None) -> SafeString:
 @register.filter
 def whole_pounds(value: Decimal | None) -> str:
     """Pounds without the sign, rounded half-up to whole pounds: 1,849,232. Blank for nil."""
-    if value is None:
+    if value is None or value == "":  # "" is what a template gives for a missing row's figure
         return ""
     return money.format_pounds(value).replace("£", "")

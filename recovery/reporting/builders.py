@@ -1,0 +1,722 @@
+"""Builders: selected rows in, one Report out. Pure functions on Decimals; no Django.
+
+- Appendix 1: Recovery Plan Performance by Service Area (seed 002), £000s.
+- Transformation Plan Update to end of Quarter N (seed 004), pounds.
+- A single Deficit Recovery Plan as filed (seeds 000, 001, 003).
+
+Every total and percentage is computed here from the rows; a total stated by a source document
+is only ever compared with the computed one, and a disagreement becomes a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from monitoring.calculations import balance_to_achieve, ratio, total
+from recovery.money import THOUSAND, format_millions, format_percent, format_pounds, format_thousands, round_half_up
+from recovery.periods import FinancialYear, Period, Quarter
+from recovery.rag import RAG, REPORT_ORDER
+from recovery.reporting.report import Column, Headline, Report, Row, Section, Unit
+
+ZERO = Decimal(0)
+QUARTER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
+
+
+@dataclass(frozen=True)
+class SchemeLine:
+    """A scheme and its figures for the report's quarter, as the selectors hand them over."""
+
+    directorate: str
+    portfolio: str
+    service_area: str
+    ref: str
+    title: str
+    target: Decimal
+    service_area_order: int = 0
+    recurrence: str = ""
+    is_unallocated: bool = False
+    ytd_budget: Decimal | None = None
+    ytd_actual: Decimal | None = None
+    forecast_year_end: Decimal | None = None
+    forecast_next_year: Decimal | None = None
+    achieved_to_date: Decimal | None = None
+    projected_shortfall: Decimal | None = None
+    rag: RAG | None = None
+    timeline: str = ""
+    challenges: str = ""
+    commentary: str = ""
+
+
+@dataclass(frozen=True)
+class StatedFigure:
+    """A total as a source document printed it, to compare with the computed one."""
+
+    scope: str  # a service area or portfolio name, or "Total"
+    column: str  # target | forecast_year_end | forecast_next_year | achieved_to_date
+    amount: Decimal
+    source: str = "the source document"
+
+
+def _short_date(day: object) -> str:
+    return f"{day:%d/%m/%y}"
+
+
+def _k(amount: Decimal) -> str:
+    """£661k, as the seeds write amounts in the text under a table."""
+    return f"£{format_thousands(amount)}k"
+
+
+# Appendix 1 ------------------------------------------------------------------------------
+
+
+def appendix_columns(year: FinancialYear) -> list[Column]:
+    end, next_end = _short_date(year.end_date), _short_date(year.next.end_date)
+    return [
+        Column("title", "Project Title", Unit.TEXT, width=40, wrap=True),
+        Column("target", f"Target {end} (£000s)", Unit.THOUSANDS),
+        Column("forecast_year_end", f"Forecast {end} (£000s)", Unit.THOUSANDS),
+        Column("percent_year_end", f"% By {end}", Unit.PERCENT, width=9),
+        Column("forecast_next_year", f"Forecast {next_end} (£000s)", Unit.THOUSANDS),
+        Column("percent_next_year", f"% By {next_end}", Unit.PERCENT, width=9),
+        Column("achieved_to_date", "Achieved to Date (£000s)", Unit.THOUSANDS),
+        Column("timeline", "Timeline for completion", Unit.TEXT, width=45, wrap=True),
+        Column("challenges", "Challenges", Unit.TEXT, width=45, wrap=True),
+    ]
+
+
+def overall_columns(year: FinancialYear) -> list[Column]:
+    end, next_end = _short_date(year.end_date), _short_date(year.next.end_date)
+    return [
+        Column("portfolio", "Saving Category by Portfolio", Unit.TEXT, width=36, wrap=True),
+        Column("target", f"Target {end} (£000s)", Unit.THOUSANDS),
+        Column("forecast_year_end", f"Forecast {end} (£000s)", Unit.THOUSANDS),
+        Column("forecast_next_year", f"Forecast {next_end} (£000s)", Unit.THOUSANDS),
+        Column("percent_year_end", f"Forecast % by 1 April {year.end_date.year}", Unit.PERCENT, width=11),
+        Column("percent_next_year", f"Forecast % by 1 April {year.next.end_date.year}", Unit.PERCENT, width=11),
+        Column("mitigations", "Mitigations Required (£000s)", Unit.THOUSANDS),
+    ]
+
+
+@dataclass
+class _Sums:
+    target: Decimal = ZERO
+    forecast_year_end: Decimal = ZERO
+    forecast_next_year: Decimal = ZERO
+    achieved_to_date: Decimal = ZERO
+    count: int = 0
+
+    @classmethod
+    def of(cls, lines: Sequence[SchemeLine]) -> _Sums:
+        return cls(
+            target=total(line.target for line in lines),
+            forecast_year_end=total(line.forecast_year_end for line in lines),
+            forecast_next_year=total(line.forecast_next_year for line in lines),
+            achieved_to_date=total(line.achieved_to_date for line in lines),
+            count=len(lines),
+        )
+
+    @property
+    def mitigations(self) -> Decimal:
+        """Target − forecast by the end of year 2: what remains to be mitigated (negative: over-delivery)."""
+        return self.target - self.forecast_next_year
+
+
+def mitigation_sentence(sums: _Sums) -> str:
+    """The line under each Appendix table: "£661k remains to be mitigated"."""
+    remaining = sums.mitigations
+    if round_half_up(remaining / THOUSAND) > 0:
+        return f"{_k(remaining)} remains to be mitigated."
+    if round_half_up(remaining / THOUSAND) < 0:
+        return f"Delivered – no mitigations required ({_k(-remaining)} over-delivery forecast)."
+    return "Delivered – no mitigations required."
+
+
+def build_appendix(
+    *,
+    period: Period,
+    lines: Sequence[SchemeLine],
+    portfolios: Sequence[str],
+    organisation: str,
+    generated_at: datetime,
+    stated: Iterable[StatedFigure] = (),
+    filters: dict[str, str] | None = None,
+) -> Report:
+    """Appendix 1: one table per service area and the Overall Total by portfolio (every portfolio
+    listed, empty ones too), in £000s; mitigations required = target − forecast by end of year 2."""
+    year = period.year
+    columns = appendix_columns(year)
+    by_area: dict[str, list[SchemeLine]] = {}
+    order: dict[str, tuple[int, str]] = {}
+    for line in lines:
+        by_area.setdefault(line.service_area, []).append(line)
+        order[line.service_area] = (line.service_area_order, line.service_area)
+    sections: list[Section] = []
+    computed: dict[tuple[str, str], Decimal] = {}
+    for number, area in enumerate(sorted(by_area, key=lambda name: order[name]), start=1):
+        area_lines = by_area[area]
+        sums = _Sums.of(area_lines)
+        rows = [
+            Row(
+                {
+                    "title": line.title,
+                    "target": line.target,
+                    "forecast_year_end": line.forecast_year_end,
+                    "percent_year_end": ratio(line.forecast_year_end, line.target)
+                    if line.forecast_year_end is not None
+                    else None,
+                    "forecast_next_year": line.forecast_next_year,
+                    "percent_next_year": ratio(line.forecast_next_year, line.target)
+                    if line.forecast_next_year is not None
+                    else None,
+                    "achieved_to_date": line.achieved_to_date,
+                    "timeline": line.timeline,
+                    "challenges": line.challenges,
+                }
+            )
+            for line in area_lines
+        ]
+        total_row = Row(
+            {
+                "title": "Total",
+                "target": sums.target,
+                "forecast_year_end": sums.forecast_year_end,
+                "percent_year_end": ratio(sums.forecast_year_end, sums.target),
+                "forecast_next_year": sums.forecast_next_year,
+                "percent_next_year": ratio(sums.forecast_next_year, sums.target),
+                "achieved_to_date": sums.achieved_to_date,
+                "timeline": mitigation_sentence(sums),
+                "challenges": "",
+            },
+            kind="total",
+        )
+        for column in ("target", "forecast_year_end", "forecast_next_year", "achieved_to_date"):
+            computed[(area, column)] = getattr(sums, column)
+        sections.append(
+            Section(
+                key=f"area-{number}",
+                title=f"{number}. {area}",
+                columns=columns,
+                rows=rows,
+                total=total_row,
+                caption=f"{area}: savings projects, {period}",
+            )
+        )
+
+    # Overall Total by portfolio.
+    by_portfolio: dict[str, list[SchemeLine]] = {name: [] for name in portfolios}
+    for line in lines:
+        by_portfolio.setdefault(line.portfolio, []).append(line)
+    overall_rows = []
+    for name, portfolio_lines in by_portfolio.items():
+        sums = _Sums.of(portfolio_lines)
+        empty = not portfolio_lines
+        overall_rows.append(
+            Row(
+                {
+                    "portfolio": name,
+                    "target": sums.target,
+                    "forecast_year_end": None if empty else sums.forecast_year_end,
+                    "forecast_next_year": None if empty else sums.forecast_next_year,
+                    "percent_year_end": None if empty else ratio(sums.forecast_year_end, sums.target),
+                    "percent_next_year": None if empty else ratio(sums.forecast_next_year, sums.target),
+                    "mitigations": sums.mitigations,
+                }
+            )
+        )
+        for column in ("target", "forecast_year_end", "forecast_next_year"):
+            computed.setdefault((name, column), getattr(sums, column))
+    everything = _Sums.of(list(lines))
+    for column in ("target", "forecast_year_end", "forecast_next_year", "achieved_to_date"):
+        computed[("Total", column)] = getattr(everything, column)
+    overall = Section(
+        key="overall",
+        title=f"{len(sections) + 1}. Overall Total",
+        columns=overall_columns(year),
+        rows=overall_rows,
+        total=Row(
+            {
+                "portfolio": "Total",
+                "target": everything.target,
+                "forecast_year_end": everything.forecast_year_end,
+                "forecast_next_year": everything.forecast_next_year,
+                "percent_year_end": ratio(everything.forecast_year_end, everything.target),
+                "percent_next_year": ratio(everything.forecast_next_year, everything.target),
+                "mitigations": everything.mitigations,
+            },
+            kind="total",
+        ),
+        caption=f"Overall total by portfolio, {period}",
+    )
+    sections.append(overall)
+
+    notes = [
+        "Figures in £000s. Totals and percentages are computed from the project rows; "
+        "mitigations required = target − forecast by the end of the following year "
+        "(negative where a portfolio over-delivers)."
+    ]
+    notes += stated_total_notes(stated, computed)
+    return Report(
+        kind="appendix",
+        title="Appendix 1: Recovery Plan Performance by Service Area",
+        period=f"{year} as at the end of {period.quarter.label} ({period.end_date:%d/%m/%Y})",
+        organisation=organisation,
+        generated_at=generated_at,
+        sections=sections,
+        notes=notes,
+        filters=filters or {},
+    )
+
+
+_COLUMN_WORDS = {
+    "target": "target",
+    "forecast_year_end": "forecast for the year",
+    "forecast_next_year": "forecast by the end of the following year",
+    "achieved_to_date": "achieved to date",
+}
+
+
+def stated_total_notes(stated: Iterable[StatedFigure], computed: dict[tuple[str, str], Decimal]) -> list[str]:
+    """A note for every stated total that disagrees with the total computed from the rows."""
+    notes = []
+    for figure in stated:
+        mine = computed.get((figure.scope, figure.column))
+        if mine is None or round_half_up(mine / THOUSAND) == round_half_up(figure.amount / THOUSAND):
+            continue
+        notes.append(
+            f"{figure.scope}: the {_COLUMN_WORDS.get(figure.column, figure.column)} computed from the rows is "
+            f"{format_thousands(mine)} (£000s); {figure.source} states {format_thousands(figure.amount)}. "
+            "This report uses the computed figure."
+        )
+    return notes
+
+
+# Transformation Plan update ------------------------------------------------------------------
+
+
+TRANSFORMATION_COLUMNS = [
+    Column("ref", "Scheme no", Unit.TEXT, width=9),
+    Column("rag", "RAG status", Unit.RAG, width=10),
+    Column("title", "Saving Summary", Unit.TEXT, width=48, wrap=True),
+    Column("recurrence", "Recurrent/ Non Recurrent", Unit.TEXT, width=11),
+    Column("target", "Full year budget", Unit.POUNDS, width=14),
+    Column("ytd_budget", "Year to date budget", Unit.POUNDS, width=14),
+    Column("ytd_actual", "Year to Date actual", Unit.POUNDS, width=14),
+    Column("balance", "Balance still to achieve", Unit.POUNDS, width=14),
+    Column("projected_shortfall", "Projected shortfall", Unit.POUNDS, width=14),
+]
+
+
+def _money_row(lines: Sequence[SchemeLine]) -> dict[str, Decimal]:
+    return {
+        "target": total(line.target for line in lines),
+        "ytd_budget": total(line.ytd_budget for line in lines),
+        "ytd_actual": total(line.ytd_actual for line in lines),
+        "balance": total(balance_to_achieve(target=line.target, ytd_actual=line.ytd_actual) for line in lines),
+        "projected_shortfall": total(line.projected_shortfall for line in lines),
+    }
+
+
+@dataclass(frozen=True)
+class RagSummary:
+    rag: RAG
+    count: int
+    value: Decimal
+    share: Decimal | None
+
+
+@dataclass(frozen=True)
+class TransformationFigures:
+    """The executive summary's headline figures, unrounded."""
+
+    total_target: Decimal
+    cumulative_target: Decimal
+    cumulative_share: Decimal | None
+    actual: Decimal
+    actual_share: Decimal | None
+    shortfall_against_profile: Decimal
+    scheme_count: int
+    unallocated: Decimal
+    unallocated_share: Decimal | None
+    by_rag: list[RagSummary] = field(default_factory=list)
+
+
+def transformation_figures(lines: Sequence[SchemeLine]) -> TransformationFigures:
+    """Headline figures from the scheme rows. The unallocated requirement counts in the money,
+    not as a scheme nor in a RAG's scheme value (seed 004: RED 5 schemes, £2.518m)."""
+    total_target = total(line.target for line in lines)
+    cumulative = total(line.ytd_budget for line in lines)
+    actual = total(line.ytd_actual for line in lines)
+    schemes = [line for line in lines if not line.is_unallocated]
+    unallocated = total(line.target for line in lines if line.is_unallocated)
+    by_rag = []
+    for rag in REPORT_ORDER:
+        rated = [line for line in schemes if line.rag is rag]
+        value = total(line.target for line in rated)
+        by_rag.append(RagSummary(rag=rag, count=len(rated), value=value, share=ratio(value, total_target)))
+    return TransformationFigures(
+        total_target=total_target,
+        cumulative_target=cumulative,
+        cumulative_share=ratio(cumulative, total_target),
+        actual=actual,
+        actual_share=ratio(actual, total_target),
+        shortfall_against_profile=cumulative - actual,
+        scheme_count=len(schemes),
+        unallocated=unallocated,
+        unallocated_share=ratio(unallocated, total_target),
+        by_rag=by_rag,
+    )
+
+
+def _m(amount: Decimal) -> str:
+    return format_millions(amount, places=3)
+
+
+def _pct(share: Decimal | None) -> str:
+    return format_percent(share, places=1) if share is not None else "–"
+
+
+def transformation_headlines(figures: TransformationFigures, period: Period) -> list[Headline]:
+    quarter_word = QUARTER_WORDS[int(period.quarter)]
+    shortfall = figures.shortfall_against_profile
+    shortfall_text = (
+        f"a shortfall of {_k(shortfall)} against the profile"
+        if shortfall > 0
+        else f"{_k(-shortfall)} ahead of the profile"
+        if shortfall < 0
+        else "exactly on the profile"
+    )
+    headlines = [
+        Headline(
+            "total_target",
+            "Total savings plan target",
+            f"Total Savings Plan target is {_m(figures.total_target)}",
+            figures.total_target,
+            Unit.POUNDS,
+        ),
+        Headline(
+            "cumulative_target",
+            "Cumulative savings target",
+            f"Cumulative savings target (to end of quarter {quarter_word} {period.year}) "
+            f"{_m(figures.cumulative_target)}, which equates to {_pct(figures.cumulative_share)} "
+            "of the full year target",
+            figures.cumulative_target,
+            Unit.POUNDS,
+        ),
+        Headline(
+            "actual",
+            "Actual savings achieved",
+            f"Actual savings achieved are {_m(figures.actual)}, which is {_pct(figures.actual_share)} of the full "
+            f"year target, {shortfall_text}",
+            figures.actual,
+            Unit.POUNDS,
+        ),
+        Headline(
+            "shortfall_against_profile",
+            "Shortfall against profile",
+            f"Shortfall against the profiled target: {_k(shortfall)}",
+            shortfall,
+            Unit.POUNDS,
+        ),
+        Headline(
+            "scheme_count",
+            "Number of schemes",
+            f"Currently there are {figures.scheme_count} schemes with identified savings targets",
+            figures.scheme_count,
+        ),
+        Headline(
+            "unallocated",
+            "Balance to achieve a balanced budget",
+            f"Balance of savings targets to achieve a balanced budget is {_k(figures.unallocated)}, which is "
+            f"{_pct(figures.unallocated_share)} of the overall savings target",
+            figures.unallocated,
+            Unit.POUNDS,
+        ),
+    ]
+    for summary in figures.by_rag:
+        if summary.count == 0 and summary.rag is RAG.BLUE:
+            continue
+        headlines.append(
+            Headline(
+                f"rag_{summary.rag.value.lower()}",
+                f"{summary.rag.word} schemes",
+                f"{summary.count} scheme{'s' if summary.count != 1 else ''} RAG rated {summary.rag.word} with a "
+                f"total value of {_m(summary.value)} ({_pct(summary.share)} of the total savings)",
+                summary.value,
+                Unit.POUNDS,
+            )
+        )
+    return headlines
+
+
+def build_transformation(
+    *,
+    period: Period,
+    lines: Sequence[SchemeLine],
+    organisation: str,
+    generated_at: datetime,
+    filters: dict[str, str] | None = None,
+) -> Report:
+    """The Transformation Plan update: headlines, then schemes grouped RED, AMBER, GREEN, BLUE
+    (and any not yet rated) with subtotals, then the TOTAL. In pounds."""
+    groups: list[tuple[RAG | None, list[SchemeLine]]] = [
+        (rag, [line for line in lines if line.rag is rag]) for rag in REPORT_ORDER
+    ]
+    groups.append((None, [line for line in lines if line.rag is None]))
+    sections = []
+    for rag, group in groups:
+        if not group:
+            continue
+        word = rag.word if rag else "Not rated"
+        rows = [
+            Row(
+                {
+                    "ref": line.ref,
+                    "rag": line.rag,
+                    "title": line.title,
+                    "recurrence": line.recurrence,
+                    "target": line.target,
+                    "ytd_budget": line.ytd_budget,
+                    "ytd_actual": line.ytd_actual,
+                    "balance": balance_to_achieve(target=line.target, ytd_actual=line.ytd_actual),
+                    "projected_shortfall": line.projected_shortfall,
+                },
+                kind="unallocated" if line.is_unallocated else "item",
+            )
+            for line in group
+        ]
+        sections.append(
+            Section(
+                key=f"rag-{word.lower().replace(' ', '-')}",
+                title=f"{word} schemes",
+                columns=TRANSFORMATION_COLUMNS,
+                rows=rows,
+                total=Row({"title": f"{word} subtotal", **_money_row(group)}, kind="subtotal"),
+                caption=f"Schemes rated {word}, {period}",
+                rag=rag,
+            )
+        )
+    sections.append(
+        Section(
+            key="total",
+            title="Total",
+            columns=TRANSFORMATION_COLUMNS,
+            total=Row({"title": "TOTAL", **_money_row(list(lines))}, kind="total"),
+            caption=f"All schemes, {period}",
+        )
+    )
+    figures = transformation_figures(lines)
+    quarter_number = int(period.quarter)
+    return Report(
+        kind="transformation",
+        title=f"Transformation Plan Update Report to End of Quarter {quarter_number}",
+        period=f"{period.year}, to {period.end_date:%d/%m/%Y}",
+        organisation=organisation,
+        generated_at=generated_at,
+        sections=sections,
+        headlines=transformation_headlines(figures, period),
+        notes=[
+            "Amounts in pounds. Balance still to achieve = full year budget − year to date actual. "
+            "Subtotals, the total and every headline are computed from the scheme rows. "
+            "An unallocated savings requirement counts in the money totals but not as a scheme, "
+            "nor in a RAG's scheme value. Percentages are of the total target, to one decimal place, "
+            "rounded half-up."
+        ],
+        filters=filters or {},
+    )
+
+
+# A single plan -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneLine:
+    details: str
+    amount: Decimal | None
+    per_year: bool
+    due_text: str
+    revised: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateLine:
+    quarter: Quarter
+    on_target: str
+    narrative: str
+    status: str
+    rag: RAG | None
+    rag_reason: str = ""
+    milestones_explanation: str = ""
+    recovery_actions: str = ""
+    alternative_proposal: str = ""
+
+
+@dataclass(frozen=True)
+class PlanSnapshot:
+    year: FinancialYear
+    directorate: str
+    tracker_ref: str
+    service_director: str
+    service_area: str
+    service_manager: str
+    cost_centres: str
+    previous_year_budget: Decimal | None
+    previous_year_budget_note: str
+    previous_year_outturn: Decimal | None
+    previous_year_outturn_note: str
+    current_year_budget: Decimal | None
+    current_year_budget_note: str
+    pressure: Decimal | None
+    pressure_note: str
+    deficit_since: str
+    context: str
+    actions: str
+    status: str
+    milestones: list[MilestoneLine] = field(default_factory=list)
+    updates: list[UpdateLine] = field(default_factory=list)
+
+
+def _figure(value: Decimal | None, note: str) -> str:
+    shown = format_thousands(value) if value is not None else "—"
+    return f"{shown} {note}".strip() if note else shown
+
+
+MILESTONE_COLUMNS = [
+    Column("details", "Milestone details", Unit.TEXT, width=60, wrap=True),
+    Column("amount", "£", Unit.POUNDS, width=14),
+    Column("due", "Date", Unit.TEXT, width=16),
+    Column("progress", "Latest progress", Unit.TEXT, width=24, wrap=True),
+]
+QUARTER_COLUMNS = [
+    Column("quarter", "Quarter", Unit.TEXT, width=26),
+    Column("on_target", "On target?", Unit.TEXT, width=22),
+    Column("rag", "RAG (finance)", Unit.RAG, width=10),
+    Column("status", "Update", Unit.TEXT, width=14),
+    Column("narrative", "Narrative", Unit.TEXT, width=70, wrap=True, rich=True),
+]
+
+
+def build_plan(*, plan: PlanSnapshot, organisation: str, generated_at: datetime) -> Report:
+    """A Deficit Recovery Plan laid out as the seed form, with its quarterly updates and RAG history."""
+    previous, current = plan.year.previous.short_label, plan.year.short_label
+    header = Section(
+        key="header",
+        title="Deficit Recovery Plan",
+        kind="fields",
+        fields=[
+            ("Directorate", plan.directorate),
+            ("Combined Tracker Ref.", plan.tracker_ref or "—"),
+            ("Service Director", plan.service_director or "—"),
+            ("Service Area", plan.service_area),
+            ("Service Manager", plan.service_manager or "—"),
+            ("Activity/Cost centres", plan.cost_centres or "—"),
+            (f"{previous} Budget £'000", _figure(plan.previous_year_budget, plan.previous_year_budget_note)),
+            (f"{previous} Outturn £'000", _figure(plan.previous_year_outturn, plan.previous_year_outturn_note)),
+            (f"{current} Budget £'000", _figure(plan.current_year_budget, plan.current_year_budget_note)),
+            (
+                f"Pressure on this activity in {current} (based on {previous} outturn) £'000",
+                _figure(plan.pressure, plan.pressure_note),
+            ),
+            ("Status", plan.status),
+        ],
+    )
+    context_lines = ([f"In deficit since {plan.deficit_since}."] if plan.deficit_since else []) + [plan.context]
+    sections = [
+        header,
+        Section(key="context", title="Context behind the pressure", kind="text", lines=context_lines),
+        Section(
+            key="actions",
+            title=f"Actions to keep {current} spend in line with approved budget",
+            kind="text",
+            lines=[plan.actions],
+        ),
+        Section(
+            key="milestones",
+            title="Timescale for budget deficit recovery",
+            columns=MILESTONE_COLUMNS,
+            rows=[
+                Row(
+                    {
+                        "details": item.details,
+                        "amount": item.amount,
+                        "due": item.due_text + (f" (revised: {item.revised})" if item.revised else ""),
+                        "progress": item.status + (" – a year" if item.per_year and not item.status else ""),
+                    }
+                )
+                for item in plan.milestones
+            ],
+            caption="Key milestones, the estimated amount to be delivered and the estimated date for each",
+        ),
+    ]
+    updates = {update.quarter: update for update in plan.updates}
+    quarter_rows = []
+    for quarter in Quarter:
+        update = updates.get(quarter)
+        period = Period(plan.year, quarter)
+        quarter_rows.append(
+            Row(
+                {
+                    "quarter": period.long_label.upper(),
+                    "on_target": update.on_target if update else "",
+                    "rag": update.rag if update else None,
+                    "status": update.status if update else "Not started",
+                    "narrative": update.narrative if update else "",
+                }
+            )
+        )
+    sections.append(
+        Section(
+            key="quarterly",
+            title="Quarterly monitoring updates",
+            columns=QUARTER_COLUMNS,
+            rows=quarter_rows,
+            caption=(
+                "On target? Yes = GREEN; Partial (e.g. milestones slipped) = AMBER; No = RED. RAG as set by finance."
+            ),
+        )
+    )
+    for update in plan.updates:
+        extra = [
+            (label, text)
+            for label, text in (
+                ("Where milestones were not met", update.milestones_explanation),
+                ("Bringing delivery back on track", update.recovery_actions),
+                ("Alternative proposal for realigning budgets (for DMT)", update.alternative_proposal),
+                ("Reason for the RAG", update.rag_reason),
+            )
+            if text
+        ]
+        if extra:
+            sections.append(
+                Section(
+                    key=f"update-{update.quarter.label.lower()}",
+                    title=f"{update.quarter.label}: further detail",
+                    kind="fields",
+                    fields=extra,
+                )
+            )
+    return Report(
+        kind="plan",
+        title=f"Deficit Recovery Plan: {plan.service_area}",
+        period=str(plan.year),
+        organisation=organisation,
+        generated_at=generated_at,
+        sections=sections,
+        notes=["Figures in £'000 as on the form; milestone amounts in pounds. Pressure = outturn − budget."],
+    )
+
+
+__all__ = [
+    "MilestoneLine",
+    "PlanSnapshot",
+    "SchemeLine",
+    "StatedFigure",
+    "UpdateLine",
+    "build_appendix",
+    "build_plan",
+    "build_transformation",
+    "format_pounds",
+]

@@ -1,0 +1,221 @@
+"""Renderers: a Report in, a document out. Each takes the Report object and nothing else.
+
+- PDF: the page's own template body with print CSS (A4 landscape, header row repeated on every
+  page, no row split, "Page x of y", title, period and date in the footer), by WeasyPrint. The
+  stylesheets are inlined and the URL fetcher refuses every URL, so nothing a user typed into a
+  narrative (``<img src="file:///etc/passwd">``) can make the server read a file or call a host.
+- XLSX: openpyxl in write-only mode; numbers are numbers with £, £000s and % formats, totals are
+  values computed by the app, every text cell is written as text (never a formula).
+- JSON: the report object as data.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from recovery.money import THOUSAND
+from recovery.rag import RAG
+from recovery.reporting.report import Column, Report, Row, Section, Unit, report_as_data
+
+STATIC_DIR = Path(settings.BASE_DIR) / "static" / "css"
+
+
+class RefusedURL(ValueError):
+    """WeasyPrint asked for a URL; reports fetch nothing."""
+
+
+def refuse_every_url(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The PDF's URL fetcher. Stylesheets are inlined and no report has images, so there is
+    nothing to fetch: refusing everything (file:, http:, data:, the metadata address) means no
+    text in a narrative can make the server fetch anything."""
+    raise RefusedURL(f"Reports do not fetch URLs ({url[:80]!r} refused).")
+
+
+def _css_string(text: str) -> str:
+    """Text safe inside a CSS string inside a <style> element."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
+
+
+def report_html_for_pdf(report: Report) -> str:
+    """The standalone HTML document WeasyPrint renders (also useful to inspect or benchmark)."""
+    footer = f"{report.title} · {report.period} · produced {report.generated_at:%d/%m/%Y %H:%M}"
+    return render_to_string(
+        "reporting/report_pdf.html",
+        {
+            "report": report,
+            "report_css": (STATIC_DIR / "report.css").read_text(encoding="utf-8"),
+            "app_rag_css": _rag_css(),
+            "footer_left": _css_string(footer),
+        },
+    )
+
+
+def _rag_css() -> str:
+    css = (STATIC_DIR / "app.css").read_text(encoding="utf-8")
+    return "\n".join(line for line in css.splitlines() if line.startswith((".rag", ".visually-hidden")))
+
+
+def render_pdf(report: Report) -> bytes:
+    from weasyprint import HTML
+
+    html = report_html_for_pdf(report)
+    document = HTML(string=html, url_fetcher=refuse_every_url, base_url=None)
+    # Title, author and subject come from the document's <title> and <meta> elements.
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+def render_json(report: Report) -> bytes:
+    return json.dumps(report_as_data(report), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+# XLSX ----------------------------------------------------------------------------------------
+
+NUMBER_FORMATS = {
+    Unit.POUNDS: '£#,##0;-£#,##0;"–"',
+    Unit.THOUSANDS: '#,##0;-#,##0;"–"',
+    Unit.PERCENT: "0%",
+}
+RAG_FILLS = {
+    RAG.RED: ("B3261E", "FFFFFF"),
+    RAG.AMBER: ("FFBF47", "0B0C0C"),
+    RAG.GREEN: ("00703C", "FFFFFF"),
+    RAG.BLUE: ("1D70B8", "FFFFFF"),
+}
+THIN = Side(style="thin", color="ADB5BD")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill("solid", fgColor="E9ECEF")
+TOTAL_FILL = PatternFill("solid", fgColor="F1F3F5")
+
+
+def _text_cell(sheet: Worksheet, text: str, *, bold: bool = False) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=text)
+    # A narrative beginning with =, +, - or @ must stay text: openpyxl guesses a formula from a
+    # leading "=", so the type is set back to string explicitly.
+    cell.data_type = "s"
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def _value_cell(sheet: Worksheet, value: Any, column: Column, *, bold: bool, fill: PatternFill | None) -> WriteOnlyCell:
+    if column.unit is Unit.RAG:
+        rag = value if isinstance(value, RAG) else None
+        cell = _text_cell(sheet, rag.word if rag else "")
+        if rag:
+            background, colour = RAG_FILLS[rag]
+            cell.fill = PatternFill("solid", fgColor=background)
+            cell.font = Font(bold=True, color=colour)
+        cell.border = BORDER
+        return cell
+    if column.numeric and isinstance(value, Decimal):
+        number = value / THOUSAND if column.unit is Unit.THOUSANDS else value
+        cell = WriteOnlyCell(sheet, value=number)
+        cell.number_format = (
+            NUMBER_FORMATS[column.unit]
+            if column.unit is not Unit.PERCENT
+            else ("0%" if column.places == 0 else "0." + "0" * column.places + "%")
+        )
+    elif column.numeric:
+        cell = _text_cell(sheet, "")
+    else:
+        cell = _text_cell(sheet, "" if value is None else str(value))
+        cell.alignment = Alignment(wrap_text=column.wrap, vertical="top")
+    cell.border = BORDER
+    if bold:
+        cell.font = Font(bold=True)
+    if fill is not None:
+        cell.fill = fill
+    return cell
+
+
+def _row_values(row: Row, columns: list[Column]) -> dict[str, Any]:
+    values = dict(row.values)
+    if row.kind in ("subtotal", "total") and columns and not values.get(columns[0].key):
+        values[columns[0].key] = values.get("title") or "Total"
+        if columns[0].key != "title":
+            values["title"] = ""
+    return values
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\").strip()[:28] or "Sheet"
+    candidate, number = cleaned, 2
+    while candidate.lower() in used:
+        candidate = f"{cleaned[:25]} {number}"
+        number += 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def _write_table(sheet: Worksheet, report: Report, section: Section) -> None:
+    columns = section.columns
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(column.width, 8)
+    sheet.freeze_panes = "A4"
+    sheet.append([_text_cell(sheet, f"{report.title} – {section.title}", bold=True)])
+    sheet.append([_text_cell(sheet, f"{report.organisation} · {report.period}")])
+    header = []
+    for column in columns:
+        cell = _text_cell(sheet, column.label, bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        header.append(cell)
+    sheet.append(header)
+    for row in section.rows:
+        values = _row_values(row, columns)
+        sheet.append([_value_cell(sheet, values.get(c.key), c, bold=False, fill=None) for c in columns])
+    if section.total is not None:
+        values = _row_values(section.total, columns)
+        sheet.append([_value_cell(sheet, values.get(c.key), c, bold=True, fill=TOTAL_FILL) for c in columns])
+    for line in section.lines:
+        sheet.append([_text_cell(sheet, line, bold=True)])
+
+
+def render_xlsx(report: Report) -> bytes:
+    """One sheet per report section (tables), then a Summary sheet for headlines, fields and notes."""
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    summary = workbook.create_sheet(_sheet_title("Summary", used))
+    summary.column_dimensions["A"].width = 45
+    summary.column_dimensions["B"].width = 90
+    summary.append([_text_cell(summary, report.title, bold=True)])
+    summary.append([_text_cell(summary, report.organisation), _text_cell(summary, report.period)])
+    for name, value in report.filters.items():
+        summary.append([_text_cell(summary, name), _text_cell(summary, value)])
+    for headline in report.headlines:
+        summary.append([_text_cell(summary, headline.label), _text_cell(summary, headline.text)])
+    for section in report.sections:
+        if section.kind == "fields":
+            summary.append([_text_cell(summary, section.title, bold=True)])
+            for label, value in section.fields:
+                summary.append([_text_cell(summary, label), _text_cell(summary, value)])
+        elif section.kind == "text":
+            summary.append(
+                [_text_cell(summary, section.title, bold=True), _text_cell(summary, "\n".join(section.lines))]
+            )
+    for note in report.notes:
+        summary.append([_text_cell(summary, "Note"), _text_cell(summary, note)])
+    summary.append([_text_cell(summary, "Produced"), _text_cell(summary, f"{report.generated_at:%d/%m/%Y %H:%M}")])
+    for section in report.sections:
+        if section.kind == "table":
+            _write_table(workbook.create_sheet(_sheet_title(section.title, used)), report, section)
+    workbook.properties.title = report.title
+    workbook.properties.subject = report.period
+    workbook.properties.creator = report.organisation
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

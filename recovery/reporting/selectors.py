@@ -1,0 +1,209 @@
+"""Reading what the reports need, in a fixed number of queries, as the builders' plain inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter, StatedTotal
+from plans.models import DeficitRecoveryPlan, Milestone, Portfolio
+from recovery.periods import Period, Quarter
+from recovery.rag import RAG, OnTarget
+from recovery.reporting import builders
+from recovery.reporting.report import Report
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    directorate: int | None = None
+    portfolio: int | None = None
+    service_area: int | None = None
+
+    def apply(self, schemes: QuerySet[Scheme]) -> QuerySet[Scheme]:
+        if self.directorate:
+            schemes = schemes.filter(service_area__portfolio__directorate_id=self.directorate)
+        if self.portfolio:
+            schemes = schemes.filter(service_area__portfolio_id=self.portfolio)
+        if self.service_area:
+            schemes = schemes.filter(service_area_id=self.service_area)
+        return schemes
+
+    def describe(self) -> dict[str, str]:
+        """The filters by name, for the report's heading."""
+        from plans.models import Directorate, ServiceArea
+
+        described = {}
+        if self.directorate:
+            described["Directorate"] = str(Directorate.objects.filter(pk=self.directorate).first() or "—")
+        if self.portfolio:
+            described["Portfolio"] = str(Portfolio.objects.filter(pk=self.portfolio).first() or "—")
+        if self.service_area:
+            described["Service area"] = str(ServiceArea.objects.filter(pk=self.service_area).first() or "—")
+        return described
+
+
+def scheme_lines(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[builders.SchemeLine]:
+    """Every scheme of the year (filtered) with its figures for the quarter: two queries."""
+    schemes = filters.apply(Scheme.objects.for_year(period.year).with_organisation()).prefetch_related(
+        Prefetch("quarters", queryset=SchemeQuarter.objects.filter(quarter=period.quarter), to_attr="report_quarter")
+    )
+    schemes = schemes.order_by("service_area__order", "service_area__name", "order", "pk")
+    lines = []
+    for scheme in schemes:
+        figures = scheme.report_quarter[0] if scheme.report_quarter else None
+        area = scheme.service_area
+        lines.append(
+            builders.SchemeLine(
+                directorate=area.portfolio.directorate.name,
+                portfolio=area.portfolio.name,
+                service_area=area.name,
+                service_area_order=area.order,
+                ref=scheme.ref,
+                title=scheme.title,
+                target=scheme.target,
+                recurrence=scheme.recurrence,
+                is_unallocated=scheme.is_unallocated,
+                ytd_budget=figures.ytd_budget if figures else None,
+                ytd_actual=figures.ytd_actual if figures else None,
+                forecast_year_end=figures.forecast_year_end if figures else None,
+                forecast_next_year=figures.forecast_next_year if figures else None,
+                achieved_to_date=figures.achieved_to_date if figures else None,
+                projected_shortfall=figures.projected_shortfall if figures else None,
+                rag=RAG(figures.rag) if figures and figures.rag else None,
+                timeline=scheme.timeline,
+                challenges=scheme.challenges,
+                commentary=figures.commentary if figures else "",
+            )
+        )
+    return lines
+
+
+def portfolios_in_scope(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[str]:
+    """Every portfolio the Overall Total lists, empty ones too: those of the directorates that
+    have schemes in the year (or of the directorate filtered on), in their reporting order."""
+    portfolios = Portfolio.objects.all()
+    if filters.service_area:
+        portfolios = portfolios.filter(service_areas__pk=filters.service_area)
+    elif filters.portfolio:
+        portfolios = portfolios.filter(pk=filters.portfolio)
+    elif filters.directorate:
+        portfolios = portfolios.filter(directorate_id=filters.directorate)
+    else:
+        directorates = Scheme.objects.for_year(period.year).values("service_area__portfolio__directorate")
+        portfolios = portfolios.filter(directorate__in=directorates)
+    return list(portfolios.order_by("directorate__name", "order", "name").values_list("name", flat=True).distinct())
+
+
+def stated_figures(*, period: Period) -> list[builders.StatedFigure]:
+    return [
+        builders.StatedFigure(scope=item.scope, column=item.column, amount=item.amount, source=item.source)
+        for item in StatedTotal.objects.filter(financial_year=period.year, quarter=period.quarter)
+    ]
+
+
+def _now(generated_at: datetime | None) -> datetime:
+    return generated_at or timezone.localtime()
+
+
+def appendix_report(
+    *,
+    period: Period,
+    filters: ReportFilters = ReportFilters(),
+    generated_at: datetime | None = None,
+) -> Report:
+    stated = stated_figures(period=period) if filters == ReportFilters() else []
+    return builders.build_appendix(
+        period=period,
+        lines=scheme_lines(period=period, filters=filters),
+        portfolios=portfolios_in_scope(period=period, filters=filters),
+        organisation=settings.ORGANISATION_NAME,
+        generated_at=_now(generated_at),
+        stated=stated,
+        filters=filters.describe(),
+    )
+
+
+def transformation_report(
+    *,
+    period: Period,
+    filters: ReportFilters = ReportFilters(),
+    generated_at: datetime | None = None,
+) -> Report:
+    return builders.build_transformation(
+        period=period,
+        lines=scheme_lines(period=period, filters=filters),
+        organisation=settings.ORGANISATION_NAME,
+        generated_at=_now(generated_at),
+        filters=filters.describe(),
+    )
+
+
+def plan_snapshot(plan: DeficitRecoveryPlan) -> builders.PlanSnapshot:
+    """A plan with its milestones and quarterly updates, read in a fixed number of queries."""
+    milestones = list(Milestone.objects.filter(plan=plan).order_by("order", "pk"))
+    progress = MilestoneProgress.objects.filter(milestone__plan=plan).select_related("update")
+    latest: dict[int, MilestoneProgress] = {}
+    for item in sorted(progress, key=lambda entry: entry.update.quarter):
+        latest[item.milestone_id] = item
+    revised: dict[int, str] = {}
+    for item in progress:
+        if item.revised_due_text:
+            revised[item.milestone_id] = item.revised_due_text
+    updates = PlanUpdate.objects.filter(plan=plan).order_by("quarter")
+    area = plan.service_area
+    return builders.PlanSnapshot(
+        year=plan.financial_year,
+        directorate=area.portfolio.directorate.name,
+        tracker_ref=plan.tracker_ref,
+        service_director=plan.service_director,
+        service_area=area.name,
+        service_manager=plan.service_manager,
+        cost_centres=plan.cost_centres,
+        previous_year_budget=plan.previous_year_budget,
+        previous_year_budget_note=plan.previous_year_budget_note,
+        previous_year_outturn=plan.previous_year_outturn,
+        previous_year_outturn_note=plan.previous_year_outturn_note,
+        current_year_budget=plan.current_year_budget,
+        current_year_budget_note=plan.current_year_budget_note,
+        pressure=plan.pressure,
+        pressure_note=plan.pressure_note,
+        deficit_since=str(plan.deficit_since) if plan.deficit_since else "",
+        context=plan.context,
+        actions=plan.actions,
+        status=plan.get_status_display(),
+        milestones=[
+            builders.MilestoneLine(
+                details=milestone.details,
+                amount=milestone.amount,
+                per_year=milestone.per_year,
+                due_text=milestone.due_text,
+                revised=revised.get(milestone.pk, ""),
+                status=latest[milestone.pk].get_status_display() if milestone.pk in latest else "",
+            )
+            for milestone in milestones
+        ],
+        updates=[
+            builders.UpdateLine(
+                quarter=Quarter(update.quarter),
+                on_target=OnTarget(update.on_target).label if update.on_target else "",
+                narrative=update.narrative,
+                status=update.get_status_display(),
+                rag=RAG(update.rag) if update.rag else None,
+                rag_reason=update.rag_reason,
+                milestones_explanation=update.milestones_explanation,
+                recovery_actions=update.recovery_actions,
+                alternative_proposal=update.alternative_proposal,
+            )
+            for update in updates
+        ],
+    )
+
+
+def plan_report(*, plan: DeficitRecoveryPlan, generated_at: datetime | None = None) -> Report:
+    return builders.build_plan(
+        plan=plan_snapshot(plan), organisation=settings.ORGANISATION_NAME, generated_at=_now(generated_at)
+    )

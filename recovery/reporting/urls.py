@@ -1,0 +1,13 @@
+from django.urls import path
+
+import recovery.converters  # noqa: F401  (registers the fy and quarter converters)
+from recovery.reporting import views
+
+app_name = "reporting"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("appendix/<fy:year>/<quarter:quarter>/", views.appendix, name="appendix"),
+    path("transformation/<fy:year>/<quarter:quarter>/", views.transformation, name="transformation"),
+    path("plans/<int:pk>/", views.plan, name="plan"),
+]
