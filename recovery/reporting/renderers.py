@@ -77,6 +77,13 @@ def render_pdf(report: Report) -> bytes:
     return pdf
 
 
+def render_html(report: Report) -> bytes:
+    """A standalone HTML file of the report (styles inlined), as the export command writes it."""
+    css = (STATIC_DIR / "report.css").read_text(encoding="utf-8") + "\n" + _rag_css()
+    html = render_to_string("reporting/report_standalone.html", {"report": report, "report_css": css})
+    return html.encode("utf-8")
+
+
 def render_json(report: Report) -> bytes:
     return json.dumps(report_as_data(report), ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -84,8 +91,8 @@ def render_json(report: Report) -> bytes:
 # XLSX ----------------------------------------------------------------------------------------
 
 NUMBER_FORMATS = {
-    Unit.POUNDS: '£#,##0;-£#,##0;"–"',
-    Unit.THOUSANDS: '#,##0;-#,##0;"–"',
+    Unit.POUNDS: "£#,##0;-£#,##0",
+    Unit.THOUSANDS: "#,##0;-#,##0",
     Unit.PERCENT: "0%",
 }
 RAG_FILLS = {

@@ -1,0 +1,120 @@
+"""python manage.py export_report REPORT --format {html,pdf,xlsx,json} --output FILE
+
+REPORT is appendix (--year 2022/23 [--quarter Q3]), transformation (--year 2012/13 --quarter Q2)
+or plan (--ref FRB/23/007 or --id N); --directorate and --service-area filter the summaries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from monitoring.models import Scheme, SchemeQuarter
+from plans.models import DeficitRecoveryPlan, Directorate, ServiceArea
+from recovery.periods import FinancialYear, Period, Quarter
+from recovery.reporting import renderers, selectors
+from recovery.reporting.report import Report
+
+FORMATS = ("html", "pdf", "xlsx", "json")
+
+
+class Command(BaseCommand):
+    help = "Export a report (appendix, transformation or plan) as HTML, PDF, XLSX or JSON."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("report", choices=["appendix", "transformation", "plan"])
+        parser.add_argument("--format", dest="output_format", choices=FORMATS, required=True)
+        parser.add_argument("--output", required=True, help="The file to write ('-' for standard output).")
+        parser.add_argument("--year", help="Financial year, e.g. 2022/23.")
+        parser.add_argument("--quarter", help="Q1 to Q4 (appendix: default the latest quarter with figures).")
+        parser.add_argument("--ref", help="A plan's combined tracker ref, e.g. FRB/23/007.")
+        parser.add_argument("--id", type=int, help="A plan's id.")
+        parser.add_argument("--directorate", help="Directorate name (summaries only).")
+        parser.add_argument("--service-area", dest="service_area", help="Service area name (summaries only).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = self._report(options)
+        body = self._render(report, options["output_format"])
+        if options["output"] == "-":
+            self.stdout.write(body.decode("utf-8") if options["output_format"] in ("html", "json") else "")
+            return
+        path = Path(options["output"])
+        try:
+            path.write_bytes(body)
+        except OSError as error:
+            raise CommandError(f"Cannot write {path}: {error.strerror}.") from error
+        self.stdout.write(self.style.SUCCESS(f"Wrote {report.title} ({report.period}) to {path}."))
+
+    def _report(self, options: dict[str, Any]) -> Report:
+        kind = options["report"]
+        if kind == "plan":
+            return selectors.plan_report(plan=self._plan(options))
+        if not options.get("year"):
+            raise CommandError(f"--year is required for the {kind} report (e.g. --year 2022/23).")
+        try:
+            year = FinancialYear.parse(options["year"])
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        if not Scheme.objects.for_year(year).exists():
+            raise CommandError(f"There are no savings schemes for {year}.")
+        quarter = self._quarter(options.get("quarter"), year, required=kind == "transformation")
+        filters = self._filters(options)
+        period = Period(year, quarter)
+        if kind == "appendix":
+            return selectors.appendix_report(period=period, filters=filters)
+        return selectors.transformation_report(period=period, filters=filters)
+
+    def _quarter(self, text: str | None, year: FinancialYear, *, required: bool) -> Quarter:
+        if text:
+            try:
+                return Quarter.parse(text)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+        if required:
+            raise CommandError("--quarter is required for the transformation report (e.g. --quarter Q2).")
+        latest = (
+            SchemeQuarter.objects.filter(scheme__financial_year=year)
+            .order_by("-quarter")
+            .values_list("quarter", flat=True)
+            .first()
+        )
+        return Quarter(latest) if latest else Quarter.Q4
+
+    def _filters(self, options: dict[str, Any]) -> selectors.ReportFilters:
+        directorate = service_area = None
+        if options.get("directorate"):
+            found = Directorate.objects.filter(name__iexact=options["directorate"]).first()
+            if found is None:
+                raise CommandError(f"No directorate is called {options['directorate']!r}.")
+            directorate = found.pk
+        if options.get("service_area"):
+            area = ServiceArea.objects.filter(name__iexact=options["service_area"]).first()
+            if area is None:
+                raise CommandError(f"No service area is called {options['service_area']!r}.")
+            service_area = area.pk
+        return selectors.ReportFilters(directorate=directorate, service_area=service_area)
+
+    def _plan(self, options: dict[str, Any]) -> DeficitRecoveryPlan:
+        plans = DeficitRecoveryPlan.objects.with_organisation()
+        if options.get("id") is not None:
+            plan = plans.filter(pk=options["id"]).first()
+            if plan is None:
+                raise CommandError(f"There is no plan with id {options['id']}.")
+            return plan
+        if options.get("ref"):
+            plan = plans.filter(tracker_ref=options["ref"]).first()
+            if plan is None:
+                raise CommandError(f"There is no plan with combined tracker ref {options['ref']!r}.")
+            return plan
+        raise CommandError("Name the plan with --ref (combined tracker ref) or --id.")
+
+    def _render(self, report: Report, output_format: str) -> bytes:
+        if output_format == "pdf":
+            return renderers.render_pdf(report)
+        if output_format == "xlsx":
+            return renderers.render_xlsx(report)
+        if output_format == "json":
+            return renderers.render_json(report)
+        return renderers.render_html(report)
