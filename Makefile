@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run serve migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker migrate demo test test-postgres lint format check-deploy clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -48,7 +48,13 @@ demo: migrate
 
 run: demo
 	@echo "Serving at http://$(HOST):$(PORT)/ (sign in as manager, finance, executive or admin; password recovery-demo-2026)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@# The background worker renders large report PDFs; it stops with the server.
+	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: install
+	$(BIN)/python manage.py db_worker
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

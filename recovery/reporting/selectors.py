@@ -207,3 +207,32 @@ def plan_report(*, plan: DeficitRecoveryPlan, generated_at: datetime | None = No
     return builders.build_plan(
         plan=plan_snapshot(plan), organisation=settings.ORGANISATION_NAME, generated_at=_now(generated_at)
     )
+
+
+REPORT_KINDS = ("appendix", "transformation", "plan")
+
+
+def report_for(kind: str, params: dict[str, int | str | None]) -> Report:
+    """Build a report from plain parameters (what a background task is given):
+    appendix/transformation take year ("2022/23"), quarter ("Q3") and optional filter ids;
+    plan takes plan_id."""
+    from recovery.periods import FinancialYear
+
+    if kind == "plan":
+        plan = DeficitRecoveryPlan.objects.with_organisation().get(pk=int(str(params["plan_id"])))
+        return plan_report(plan=plan)
+    if kind not in REPORT_KINDS:
+        raise ValueError(f"{kind!r} is not a report.")
+    period = Period(FinancialYear.parse(str(params["year"])), Quarter.parse(str(params["quarter"])))
+    filters = ReportFilters(
+        directorate=_int_or_none(params.get("directorate")),
+        portfolio=_int_or_none(params.get("portfolio")),
+        service_area=_int_or_none(params.get("service_area")),
+    )
+    if kind == "appendix":
+        return appendix_report(period=period, filters=filters)
+    return transformation_report(period=period, filters=filters)
+
+
+def _int_or_none(value: int | str | None) -> int | None:
+    return int(value) if value not in (None, "") else None

@@ -10,4 +10,5 @@ urlpatterns = [
     path("appendix/<fy:year>/<quarter:quarter>/", views.appendix, name="appendix"),
     path("transformation/<fy:year>/<quarter:quarter>/", views.transformation, name="transformation"),
     path("plans/<int:pk>/", views.plan, name="plan"),
+    path("pdf/<str:result_id>/", views.pdf_status, name="pdf_status"),
 ]

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_tasks import TaskResultStatus
+from django_tasks.exceptions import TaskResultDoesNotExist
 
 from monitoring.models import Scheme
 from plans.models import DeficitRecoveryPlan, Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from plans.selectors import plans_for_list
-from recovery.periods import FinancialYear, Period, Quarter
+from recovery.periods import FinancialYear, Quarter
 from recovery.reporting import renderers, selectors
-from recovery.reporting.report import Report, report_as_data
+from recovery.reporting.cache import cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
+from recovery.reporting.report import Report
+from recovery.reporting.tasks import render_report_pdf
+
+__all__ = ["cached_pdf", "report_fingerprint"]
 
 FORMATS = {
     "pdf": ("application/pdf", "pdf"),
@@ -29,34 +35,30 @@ FORMATS = {
     "json": ("application/json", "json"),
 }
 DOWNLOADS = [("pdf", "Download PDF"), ("xlsx", "Download Excel (XLSX)"), ("json", "Download data (JSON)")]
-PDF_CACHE_SECONDS = 24 * 60 * 60
 
 
-def report_fingerprint(report: Report) -> str:
-    """A hash of everything the report shows except when it was produced: the same data gives
-    the same fingerprint, so a PDF of unchanged data can be served from the cache."""
-    data = report_as_data(report)
-    data.pop("generated_at", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+def _file_response(body: bytes, report_name: str, output: str) -> HttpResponse:
+    content_type, extension = FORMATS[output]
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{report_name}.{extension}"'
+    return response
 
 
-def cached_pdf(report: Report) -> bytes:
-    key = f"report-pdf:{report_fingerprint(report)}"
-    pdf: bytes | None = cache.get(key)
-    if pdf is None:
-        pdf = renderers.render_pdf(report)
-        cache.set(key, pdf, PDF_CACHE_SECONDS)
-    return pdf
+def _pdf(request: HttpRequest, report: Report, kind: str, params: dict[str, Any]) -> HttpResponse:
+    """A PDF from the cache when the data is unchanged; rendered now when the report is small;
+    otherwise queued in the background, with a page that shows its progress."""
+    pdf = cached_pdf_or_none(report)
+    if pdf is None and row_count(report) <= settings.REPORT_PDF_BACKGROUND_ROWS:
+        pdf = cached_pdf(report)
+    if pdf is not None:
+        return _file_response(pdf, report.filename_stem, "pdf")
+    result = render_report_pdf.enqueue(kind, params)
+    return redirect("reporting:pdf_status", result_id=result.id)
 
 
 def _download(report: Report, output: str) -> HttpResponse:
     content_type, extension = FORMATS[output]
-    if output == "pdf":
-        body = cached_pdf(report)
-    elif output == "xlsx":
-        body = renderers.render_xlsx(report)
-    else:
-        body = renderers.render_json(report)
+    body = renderers.render_xlsx(report) if output == "xlsx" else renderers.render_json(report)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{report.filename_stem}.{extension}"'
     return response
@@ -88,12 +90,20 @@ def _require_reader(request: HttpRequest) -> None:
         raise PermissionDenied("The executive summaries are for finance officers, executives and administrators.")
 
 
-def _respond(
-    request: HttpRequest, build: Callable[[selectors.ReportFilters], Report], *, with_filters: bool = True
-) -> HttpResponse:
+def _respond(request: HttpRequest, kind: str, params: dict[str, Any], *, with_filters: bool = True) -> HttpResponse:
     filter_form = ReportFilterForm(request.GET or None) if with_filters else None
-    report = build(filter_form.filters() if filter_form else selectors.ReportFilters())
+    if filter_form is not None:
+        chosen = filter_form.filters()
+        params = {
+            **params,
+            "directorate": chosen.directorate,
+            "portfolio": chosen.portfolio,
+            "service_area": chosen.service_area,
+        }
+    report = selectors.report_for(kind, params)
     output = request.GET.get("format", "html")
+    if output == "pdf":
+        return _pdf(request, report, kind, params)
     if output in FORMATS:
         return _download(report, output)
     query = request.GET.copy()
@@ -128,20 +138,70 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def appendix(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
     _require_reader(request)
-    period = Period(year, quarter)
-    return _respond(request, lambda filters: selectors.appendix_report(period=period, filters=filters))
+    return _respond(request, "appendix", {"year": str(year), "quarter": quarter.label})
 
 
 @login_required
 @require_GET
 def transformation(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
     _require_reader(request)
-    period = Period(year, quarter)
-    return _respond(request, lambda filters: selectors.transformation_report(period=period, filters=filters))
+    return _respond(request, "transformation", {"year": str(year), "quarter": quarter.label})
 
 
 @login_required
 @require_GET
 def plan(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(DeficitRecoveryPlan.objects.visible_to(request.user).with_organisation(), pk=pk)
-    return _respond(request, lambda filters: selectors.plan_report(plan=plan), with_filters=False)
+    plan = get_object_or_404(DeficitRecoveryPlan.objects.visible_to(request.user), pk=pk)
+    return _respond(request, "plan", {"plan_id": plan.pk}, with_filters=False)
+
+
+def _may_read(request: HttpRequest, kind: str, params: dict[str, Any]) -> bool:
+    if kind == "plan":
+        plan_id = params.get("plan_id")
+        return (
+            isinstance(plan_id, int)
+            and DeficitRecoveryPlan.objects.visible_to(request.user).filter(pk=plan_id).exists()
+        )
+    return can(request.user, "reporting.view_summaries")
+
+
+@login_required
+@require_GET
+def pdf_status(request: HttpRequest, result_id: str) -> HttpResponse:
+    """Progress of a PDF rendered in the background; the PDF itself once it is ready."""
+    try:
+        result = render_report_pdf.get_result(result_id)
+    except (TaskResultDoesNotExist, ValueError, ValidationError):
+        raise Http404("No such PDF is being prepared.") from None
+    kind, params = ([*result.args, None, None])[:2]
+    if kind not in selectors.REPORT_KINDS or not isinstance(params, dict) or not _may_read(request, kind, params):
+        raise Http404("No such PDF is being prepared.")
+    retry_url = _report_url(kind, params)
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        pdf = cache.get(result.return_value)
+        if pdf is not None:
+            report = selectors.report_for(kind, params)
+            return _file_response(pdf, report.filename_stem, "pdf")
+        failed = "The finished PDF has expired from the cache."
+    elif result.status == TaskResultStatus.FAILED:
+        failed = "Sorry, the PDF could not be produced."
+    else:
+        failed = ""
+    return render(
+        request,
+        "reporting/pdf_status.html",
+        {"result": result, "failed": failed, "retry_url": retry_url},
+        status=500 if result.status == TaskResultStatus.FAILED else 200,
+    )
+
+
+def _report_url(kind: str, params: dict[str, Any]) -> str:
+    if kind == "plan":
+        base = reverse("reporting:plan", args=[params["plan_id"]])
+        return f"{base}?format=pdf"
+    year = FinancialYear.parse(str(params["year"]))
+    quarter = Quarter.parse(str(params["quarter"]))
+    base = reverse(f"reporting:{kind}", args=[year, quarter])
+    query = {key: params[key] for key in ("directorate", "portfolio", "service_area") if params.get(key)}
+    query["format"] = "pdf"
+    return f"{base}?{urlencode(query)}"
