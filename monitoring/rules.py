@@ -57,3 +57,4 @@ rules.add_perm("monitoring.view_grid", is_finance_officer | is_executive | is_ad
 rules.add_perm("monitoring.change_scheme", is_finance_officer)
 rules.add_perm("monitoring.lock_quarter", is_finance_officer)
 rules.add_perm("monitoring.reopen_quarter", is_administrator)
+rules.add_perm("monitoring.import_tracker", is_finance_officer | is_administrator)

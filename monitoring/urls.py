@@ -1,12 +1,15 @@
 from django.urls import path
 
 import recovery.converters  # noqa: F401  (registers the fy and quarter converters)
-from monitoring import views
+from monitoring import import_views, views
 
 app_name = "monitoring"
 
 urlpatterns = [
     path("", views.quarter_list, name="quarters"),
+    path("import/", import_views.tracker_upload, name="tracker_upload"),
+    path("import/template.xlsx", import_views.tracker_template, name="tracker_template"),
+    path("import/<str:token>/confirm/", import_views.tracker_confirm, name="tracker_confirm"),
     path("<fy:year>/<quarter:quarter>/lock/", views.quarter_lock, name="lock"),
     path("<fy:year>/<quarter:quarter>/reopen/", views.quarter_reopen, name="reopen"),
     path("<fy:year>/<quarter:quarter>/schemes/", views.scheme_grid, name="grid"),

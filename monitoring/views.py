@@ -53,6 +53,7 @@ def quarter_list(request: HttpRequest) -> HttpResponse:
             "can_lock": can(user, "monitoring.lock_quarter"),
             "can_reopen": can(user, "monitoring.reopen_quarter"),
             "can_view_grid": can(user, "monitoring.view_grid"),
+            "can_import": can(user, "monitoring.import_tracker"),
         },
     )
 

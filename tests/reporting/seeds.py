@@ -123,3 +123,36 @@ def transformation_lines() -> list[SchemeLine]:
         )
         for row in SEED_004["schemes"]
     ]
+
+
+def multiply_schemes(period: Period, times: int) -> int:
+    """Copy every scheme of the period's year (with its quarter's figures) ``times`` more times;
+    return how many there were."""
+    from monitoring.models import Scheme, SchemeQuarter
+
+    originals = list(Scheme.objects.for_year(period.year).prefetch_related("quarters"))
+    for copy in range(1, times + 1):
+        for scheme in originals:
+            figures = next(q for q in scheme.quarters.all() if q.quarter == period.quarter)
+            clone = Scheme.objects.create(
+                service_area_id=scheme.service_area_id,
+                financial_year=scheme.financial_year,
+                ref=scheme.ref,
+                title=f"{scheme.title} (copy {copy})",
+                recurrence=scheme.recurrence,
+                is_unallocated=scheme.is_unallocated,
+                target=scheme.target,
+                order=scheme.order + 100 * copy,
+            )
+            SchemeQuarter.objects.create(
+                scheme=clone,
+                quarter=period.quarter,
+                ytd_budget=figures.ytd_budget,
+                ytd_actual=figures.ytd_actual,
+                forecast_year_end=figures.forecast_year_end,
+                forecast_next_year=figures.forecast_next_year,
+                achieved_to_date=figures.achieved_to_date,
+                projected_shortfall=figures.projected_shortfall,
+                rag=figures.rag,
+            )
+    return len(originals)

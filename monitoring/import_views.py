@@ -1,0 +1,131 @@
+"""Importing a tracker in the browser: upload, see the preview, then confirm (one transaction)."""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from openpyxl import Workbook
+
+from monitoring.imports import tracker_import, tracker_preview
+from monitoring.tracker import LABELS, MAX_BYTES, TrackerUnreadable
+from plans.rules import can
+from plans.views import current_user
+
+SESSION_KEY = "tracker_uploads"
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+class TrackerUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Tracker workbook (.xlsx)",
+        help_text=f"An Excel workbook in the tracker format, up to {MAX_BYTES // (1024 * 1024)} MB.",
+    )
+
+
+def _require_importer(request: HttpRequest) -> None:
+    if not can(request.user, "monitoring.import_tracker"):
+        raise PermissionDenied("Only finance officers can import a savings tracker.")
+
+
+def _stored_name(token: str) -> str:
+    return f"tracker-uploads/{token}.xlsx"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tracker_upload(request: HttpRequest) -> HttpResponse:
+    _require_importer(request)
+    form = TrackerUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if (upload.size or 0) > MAX_BYTES:
+            form.add_error("file", f"The file is larger than the {MAX_BYTES // (1024 * 1024)} MB limit.")
+        else:
+            data = upload.read()
+            try:
+                summary = tracker_preview(source=data)
+            except TrackerUnreadable as error:
+                form.add_error("file", str(error))
+            else:
+                token = ""
+                if summary.ok:
+                    token = secrets.token_hex(16)
+                    default_storage.save(_stored_name(token), ContentFile(data))
+                    request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-4:], token]
+                return render(
+                    request,
+                    "monitoring/tracker_preview.html",
+                    {"summary": summary, "token": token, "filename": upload.name},
+                    status=200 if summary.ok else 400,
+                )
+    return render(
+        request, "monitoring/tracker_upload.html", {"form": form, "labels": LABELS}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def tracker_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    _require_importer(request)
+    if not TOKEN.match(token) or token not in request.session.get(SESSION_KEY, []):
+        messages.error(request, "That upload is not waiting to be imported: upload the file again.")
+        return redirect("monitoring:tracker_upload")
+    name = _stored_name(token)
+    if not default_storage.exists(name):
+        messages.error(request, "That upload has expired: upload the file again.")
+        return redirect("monitoring:tracker_upload")
+    with default_storage.open(name, "rb") as handle:
+        data = handle.read()
+    try:
+        summary = tracker_import(source=data, user=current_user(request))
+    except TrackerUnreadable as error:
+        messages.error(request, str(error))
+        return redirect("monitoring:tracker_upload")
+    if not summary.committed:
+        # Something changed since the preview (e.g. the quarter was locked): nothing was imported.
+        return render(request, "monitoring/tracker_preview.html", {"summary": summary, "token": ""}, status=400)
+    default_storage.delete(name)
+    request.session[SESSION_KEY] = [item for item in request.session.get(SESSION_KEY, []) if item != token]
+    messages.success(
+        request,
+        f"Imported: {summary.new} new, {summary.updated} updated and {summary.unchanged} unchanged schemes.",
+    )
+    return redirect("monitoring:quarters")
+
+
+@login_required
+@require_GET
+def tracker_template(request: HttpRequest) -> HttpResponse:
+    """An empty tracker with every column and one example row."""
+    _require_importer(request)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Schemes"
+    sheet.append([LABELS[name] + (" (£000s)" if name == "target" else "") for name in LABELS])
+    sheet.append(
+        [
+            "2024/25", "Q1", "Adult Social Care", "Living and Ageing Well", "Living and Ageing Well", "1a",
+            "Example scheme (delete this row)", "R", "", "150", 30000, 25000, 150000, 150000, 25000, 0, "GREEN",
+            "By March 2025", "",
+        ]
+    )  # fmt: skip
+    for index, width in enumerate([14, 9, 24, 24, 24, 8, 40, 10, 11, 14, 12, 12, 12, 16, 15, 16, 8, 30, 40], start=1):
+        sheet.column_dimensions[chr(64 + index)].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="savings-tracker-template.xlsx"'
+    return response

@@ -1,0 +1,211 @@
+"""Importing a savings tracker: preview what it would change, then commit it in one transaction.
+
+A scheme is matched by financial year, service area, ref and title. Re-importing the same file
+changes nothing (no new history either); an edited file updates the figures, and the history
+keeps the old values. With any error in the file, nothing is imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from monitoring.models import MonitoringQuarter, Scheme, SchemeQuarter
+from monitoring.tracker import Problem, Tracker, TrackerRow, read_tracker
+from plans.models import Directorate, Portfolio, ServiceArea
+from plans.rules import can
+from recovery.audit import by
+from recovery.periods import FinancialYear, Period
+
+SCHEME_FIELDS = ("recurrence", "is_unallocated", "target", "timeline", "challenges")
+
+
+@dataclass
+class ImportSummary:
+    """What an import would do (preview) or did (commit)."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_service_areas: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+
+class ImportFailed(Exception):
+    """Raised inside the transaction to undo everything when a row cannot be written."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__("The tracker has errors; nothing was imported.")
+        self.summary = summary
+
+
+# Scheme field ← the tracker column it comes from. A column the file does not have leaves the
+# field of an existing scheme as it is (a new scheme gets the default).
+_SCHEME_SOURCES = {
+    "recurrence": "recurrence",
+    "is_unallocated": "unallocated",
+    "target": "target",
+    "timeline": "timeline",
+    "challenges": "challenges",
+}
+
+
+def _scheme_values(row: TrackerRow) -> dict[str, object]:
+    values: dict[str, object] = {
+        "recurrence": row.recurrence,
+        "is_unallocated": row.unallocated,
+        "target": row.target,
+        "timeline": row.timeline,
+        "challenges": row.challenges,
+    }
+    return {name: value for name, value in values.items() if _SCHEME_SOURCES[name] in row.present}
+
+
+def _quarter_values(row: TrackerRow) -> dict[str, object]:
+    values: dict[str, object] = {name: value for name, value in row.figures.items() if name in row.present}
+    if "rag" in row.present:
+        values["rag"] = row.rag.value if row.rag else ""
+    return values
+
+
+def _locked_periods(rows: list[TrackerRow]) -> set[Period]:
+    periods = {Period(row.financial_year, row.quarter) for row in rows if row.quarter is not None}
+    locked = set()
+    for period in periods:
+        if MonitoringQuarter.objects.filter(
+            financial_year=period.year, quarter=period.quarter, locked_at__isnull=False
+        ).exists():
+            locked.add(period)
+    return locked
+
+
+def _find_area(row: TrackerRow, *, create: bool, user: User | None) -> ServiceArea | None:
+    area = ServiceArea.objects.filter(
+        portfolio__directorate__name__iexact=row.directorate, name__iexact=row.service_area
+    ).first()
+    if area is not None or not create:
+        return area
+    directorate = Directorate.objects.filter(name__iexact=row.directorate).first()
+    if directorate is None:
+        directorate = by(user, Directorate(name=row.directorate))
+        directorate.save()
+    portfolio = Portfolio.objects.filter(directorate=directorate, name__iexact=row.portfolio).first()
+    if portfolio is None:
+        order = Portfolio.objects.filter(directorate=directorate).count() + 1
+        portfolio = by(user, Portfolio(directorate=directorate, name=row.portfolio, order=order))
+        portfolio.save()
+    order = ServiceArea.objects.filter(portfolio__directorate=directorate).count() + 1
+    area = by(user, ServiceArea(portfolio=portfolio, name=row.service_area, order=order))
+    area.save()
+    return area
+
+
+def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary:
+    summary = ImportSummary(errors=list(tracker.errors), warnings=list(tracker.warnings))
+    locked = _locked_periods(tracker.rows)
+    for row in tracker.rows:
+        if row.quarter is not None and Period(row.financial_year, row.quarter) in locked:
+            summary.errors.append(
+                Problem(
+                    f"{Period(row.financial_year, row.quarter)} is locked: its figures cannot be changed.",
+                    tracker.sheet,
+                    row.row,
+                    "Quarter",
+                    row.quarter.label,
+                )
+            )
+    if summary.errors:
+        return summary
+    areas_seen: set[tuple[str, str]] = set()
+    order_by_area: dict[int, int] = {}
+    for row in tracker.rows:
+        area = _find_area(row, create=write, user=user)
+        key = (row.directorate.lower(), row.service_area.lower())
+        if area is None and key not in areas_seen:
+            summary.new_service_areas.append(f"{row.service_area} ({row.directorate})")
+        areas_seen.add(key)
+        scheme = None
+        if area is not None:
+            scheme = Scheme.objects.filter(
+                service_area=area, financial_year=row.financial_year, ref=row.ref, title=row.title
+            ).first()
+        values = _scheme_values(row)
+        changed = scheme is None
+        if scheme is not None:
+            changed = any(getattr(scheme, name) != value for name, value in values.items())
+        quarter_row = None
+        quarter_values = _quarter_values(row) if row.quarter is not None else {}
+        if scheme is not None and row.quarter is not None:
+            quarter_row = SchemeQuarter.objects.filter(scheme=scheme, quarter=row.quarter).first()
+            if quarter_row is None:
+                changed = changed or row.has_quarter_figures
+            else:
+                changed = changed or any(getattr(quarter_row, name) != value for name, value in quarter_values.items())
+        if scheme is None:
+            summary.new += 1
+        elif changed:
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+        if not write or not changed or area is None:
+            continue
+        if scheme is None:
+            next_order = order_by_area.get(area.pk)
+            if next_order is None:
+                next_order = Scheme.objects.filter(service_area=area, financial_year=row.financial_year).count()
+            order_by_area[area.pk] = next_order + 1
+            scheme = Scheme(
+                service_area=area, financial_year=row.financial_year, ref=row.ref, title=row.title, order=next_order + 1
+            )
+        for name, value in values.items():
+            setattr(scheme, name, value)
+        by(user, scheme).save()
+        if row.quarter is not None and (row.has_quarter_figures or quarter_row is not None):
+            quarter_row = quarter_row or SchemeQuarter(scheme=scheme, quarter=row.quarter)
+            for name, value in quarter_values.items():
+                setattr(quarter_row, name, value)
+            quarter_row.updated_by = user
+            by(user, quarter_row).save()
+    return summary
+
+
+def tracker_preview(*, source: bytes | BinaryIO) -> ImportSummary:
+    """What importing the tracker would do, without changing anything."""
+    tracker = read_tracker(source)
+    return _apply(tracker, write=False, user=None)
+
+
+def tracker_import(*, source: bytes | BinaryIO, user: User | None) -> ImportSummary:
+    """Import the tracker in one transaction: all of it, or (with any error) none of it.
+
+    ``user`` None is the command line, run by someone with access to the server."""
+    if user is not None and not can(user, "monitoring.import_tracker"):
+        raise PermissionDenied("Only finance officers can import a savings tracker.")
+    tracker = read_tracker(source)
+    try:
+        with transaction.atomic():
+            summary = _apply(tracker, write=True, user=user)
+            if summary.errors:
+                raise ImportFailed(summary)
+    except ImportFailed as failure:
+        return failure.summary
+    summary.committed = True
+    return summary
+
+
+def financial_years(summary_rows: list[TrackerRow]) -> list[FinancialYear]:
+    return sorted({row.financial_year for row in summary_rows})

@@ -1,0 +1,457 @@
+"""Reading an Excel savings tracker: find the columns, check every row, compare stated totals.
+
+Pure of the database: ``read_tracker`` turns a workbook into checked rows, warnings and errors;
+``monitoring.imports`` previews and commits them. Every problem names the sheet, the row number,
+the column and the value. See README ("Importing a savings tracker") for the format.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from recovery.money import MILLION, THOUSAND, MoneyError, format_pounds, parse_money, plain, round_half_up
+from recovery.periods import FinancialYear, Quarter
+from recovery.rag import RAG
+
+MAX_BYTES = 10 * 1024 * 1024  # the upload itself
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bombs
+MAX_ROWS = 20_000
+HEADER_SEARCH_ROWS = 20
+
+AMOUNT_COLUMNS = (
+    "target",
+    "ytd_budget",
+    "ytd_actual",
+    "forecast_year_end",
+    "forecast_next_year",
+    "achieved_to_date",
+    "projected_shortfall",
+)
+QUARTER_AMOUNTS = AMOUNT_COLUMNS[1:]
+
+# Column name (normalised: lower case, no spaces, no unit) → field. Aliases accepted.
+COLUMNS: dict[str, str] = {
+    "financialyear": "financial_year",
+    "year": "financial_year",
+    "quarter": "quarter",
+    "directorate": "directorate",
+    "portfolio": "portfolio",
+    "servicearea": "service_area",
+    "ref": "ref",
+    "schemeno": "ref",
+    "schemeno.": "ref",
+    "title": "title",
+    "recurrent": "recurrence",
+    "recurrent/nonrecurrent": "recurrence",
+    "unallocated": "unallocated",
+    "target": "target",
+    "fullyearbudget": "target",
+    "ytdbudget": "ytd_budget",
+    "ytdactual": "ytd_actual",
+    "forecast": "forecast_year_end",
+    "forecastnextyear": "forecast_next_year",
+    "achievedtodate": "achieved_to_date",
+    "projectedshortfall": "projected_shortfall",
+    "rag": "rag",
+    "timeline": "timeline",
+    "challenges": "challenges",
+    "commentary": "challenges",
+}
+REQUIRED = ("financial_year", "directorate", "service_area", "title", "target")
+LABELS = {
+    "financial_year": "Financial year",
+    "quarter": "Quarter",
+    "directorate": "Directorate",
+    "portfolio": "Portfolio",
+    "service_area": "Service area",
+    "ref": "Ref",
+    "title": "Title",
+    "recurrence": "Recurrent",
+    "unallocated": "Unallocated",
+    "target": "Target",
+    "ytd_budget": "YTD budget",
+    "ytd_actual": "YTD actual",
+    "forecast_year_end": "Forecast",
+    "forecast_next_year": "Forecast next year",
+    "achieved_to_date": "Achieved to date",
+    "projected_shortfall": "Projected shortfall",
+    "rag": "RAG",
+    "timeline": "Timeline",
+    "challenges": "Challenges",
+}
+TOTAL_WORDS = {"total", "sub-total", "subtotal", "sub total", "grand total"}
+_UNIT = re.compile(r"\(([^)]*)\)")
+
+
+class TrackerUnreadable(ValueError):
+    """The file as a whole cannot be read as a tracker (not xlsx, encrypted, too large …)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An error or warning about one cell (or row, or the file), in words a user can act on."""
+
+    message: str
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    value: str = ""
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+@dataclass
+class TrackerRow:
+    """One scheme row, checked: amounts in pounds as Decimals."""
+
+    row: int
+    financial_year: FinancialYear
+    quarter: Quarter | None
+    directorate: str
+    portfolio: str
+    service_area: str
+    ref: str
+    title: str
+    recurrence: str
+    unallocated: bool
+    target: Decimal
+    figures: dict[str, Decimal | None] = field(default_factory=dict)
+    rag: RAG | None = None
+    timeline: str = ""
+    challenges: str = ""
+    present: frozenset[str] = frozenset()  # the fields the file has a column for
+
+    @property
+    def has_quarter_figures(self) -> bool:
+        return self.rag is not None or any(value is not None for value in self.figures.values())
+
+
+@dataclass
+class Tracker:
+    sheet: str
+    rows: list[TrackerRow] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class _Column:
+    index: int
+    field: str
+    header: str
+    multiplier: Decimal
+
+
+def _normalise(header: str) -> tuple[str, Decimal]:
+    """A header's field key and the multiplier its unit implies: "Target (£000s)" → target, 1000."""
+    text = str(header).strip()
+    multiplier = Decimal(1)
+    unit = _UNIT.search(text)
+    if unit:
+        found = unit.group(1).lower().replace(" ", "")
+        if found in {"£000s", "£000", "£'000", "£k", "000s", "£000's"}:
+            multiplier = THOUSAND
+        elif found in {"£m", "£millions", "m"}:
+            multiplier = MILLION
+        text = _UNIT.sub("", text)
+    return text.lower().replace(" ", "").replace("_", ""), multiplier
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_archive(data: bytes) -> None:
+    if len(data) > MAX_BYTES:
+        raise TrackerUnreadable(f"The file is larger than the {MAX_BYTES // (1024 * 1024)} MB limit.")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise TrackerUnreadable(
+            "The file is password-protected or an old Excel (.xls) file: save it as an unprotected .xlsx workbook."
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "xl/workbook.xml" not in names:
+                raise TrackerUnreadable("The file is not an Excel workbook (.xlsx).")
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
+                raise TrackerUnreadable("The workbook is too large once uncompressed: split it into smaller files.")
+    except zipfile.BadZipFile:
+        raise TrackerUnreadable("The file is not an Excel workbook (.xlsx).") from None
+
+
+def _find_header(rows: list[tuple[Any, ...]]) -> int | None:
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        keys = {COLUMNS.get(_normalise(_text(cell))[0]) for cell in row if _text(cell)}
+        if {"title", "target"} <= keys:
+            return index
+    return None
+
+
+def read_tracker(source: bytes | BinaryIO) -> Tracker:
+    """Read and check a tracker workbook. Raises TrackerUnreadable when the file itself cannot be
+    read; otherwise returns every row that could be read, and every error and warning."""
+    data = source if isinstance(source, bytes) else source.read()
+    _check_archive(data)
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds of error for a broken file
+        raise TrackerUnreadable(f"The workbook cannot be read ({type(error).__name__}).") from None
+    try:
+        sheet = next((ws for ws in workbook.worksheets if ws.title.strip().lower() == "schemes"), None)
+        sheet = sheet or workbook.worksheets[0]
+        rows: list[tuple[Any, ...]] = []
+        for row in sheet.iter_rows(values_only=True):
+            rows.append(row)
+            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise TrackerUnreadable(f"The sheet has more than {MAX_ROWS:,} rows: split it into smaller files.")
+        return _read_rows(sheet.title, rows)
+    finally:
+        workbook.close()
+
+
+def _read_rows(sheet_name: str, rows: list[tuple[Any, ...]]) -> Tracker:
+    tracker = Tracker(sheet=sheet_name)
+    header_index = _find_header(rows)
+    if header_index is None:
+        raise TrackerUnreadable(
+            f"Sheet {sheet_name!r} has no header row: the first rows must name the columns, "
+            "including Title and Target (see the template)."
+        )
+    columns: list[_Column] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(rows[header_index]):
+        header = _text(cell)
+        if not header:
+            continue
+        key, multiplier = _normalise(header)
+        field_name = COLUMNS.get(key)
+        if field_name is None:
+            tracker.warnings.append(
+                Problem(f"column {header!r} is not one the tracker uses: ignored.", sheet_name, header_index + 1)
+            )
+            continue
+        if field_name in seen:
+            tracker.warnings.append(
+                Problem(f"a second {LABELS[field_name]} column: ignored.", sheet_name, header_index + 1, header)
+            )
+            continue
+        seen.add(field_name)
+        columns.append(_Column(index, field_name, header, multiplier))
+    missing = [LABELS[name] for name in REQUIRED if name not in seen]
+    if missing:
+        tracker.errors.append(
+            Problem(f"the header row has no {', '.join(missing)} column.", sheet_name, header_index + 1)
+        )
+        return tracker
+
+    # Scheme rows since the last stated total, with their service area.
+    pending: list[tuple[str, dict[str, Decimal | None]]] = []
+    everything: list[dict[str, Decimal | None]] = []
+    last_was_total = False
+    for offset, raw in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        cells = {column.field: raw[column.index] if column.index < len(raw) else None for column in columns}
+        if all(_text(value) == "" for value in cells.values()):
+            continue
+        label = (_text(cells.get("title")) or _text(cells.get("ref"))).lower().strip(" :")
+        if label in TOTAL_WORDS or _text(cells.get("ref")).lower().strip(" :") in TOTAL_WORDS:
+            covers_all = label == "grand total" or last_was_total or not pending
+            scope = everything if covers_all else _last_section(pending)
+            _compare_total(tracker, sheet_name, offset, cells, columns, scope)
+            pending = []
+            last_was_total = True
+            continue
+        last_was_total = False
+        parsed = _read_scheme(tracker, sheet_name, offset, cells, columns)
+        if parsed is not None:
+            tracker.rows.append(parsed)
+            amounts = {"target": parsed.target, **parsed.figures}
+            pending.append((parsed.service_area.lower(), amounts))
+            everything.append(amounts)
+    return tracker
+
+
+def _last_section(pending: list[tuple[str, dict[str, Decimal | None]]]) -> list[dict[str, Decimal | None]]:
+    """The rows a sub-total covers: those since the previous stated total, but only the last
+    service area's when they span several (a section printed without a Total row of its own)."""
+    last_area = pending[-1][0]
+    run: list[dict[str, Decimal | None]] = []
+    for area, amounts in reversed(pending):
+        if area != last_area:
+            break
+        run.append(amounts)
+    return list(reversed(run))
+
+
+def _amount(
+    tracker: Tracker, sheet: str, row: int, column: _Column, value: Any, *, for_total: bool = False
+) -> tuple[bool, Decimal | None]:
+    if value is None or _text(value) == "":
+        return True, None
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # A number typed in Excel arrives as a float; its shortest text is what was typed.
+            amount = parse_money(repr(value) if isinstance(value, float) else str(value), multiplier=column.multiplier)
+        else:
+            amount = parse_money(str(value), multiplier=column.multiplier)
+    except MoneyError as error:
+        target = tracker.warnings if for_total else tracker.errors
+        target.append(Problem(str(error), sheet, row, column.header, _text(value)))
+        return False, None
+    return True, amount
+
+
+def _read_scheme(
+    tracker: Tracker, sheet: str, row: int, cells: dict[str, Any], columns: list[_Column]
+) -> TrackerRow | None:
+    before = len(tracker.errors)
+
+    def error(column_field: str, message: str) -> None:
+        header = next((c.header for c in columns if c.field == column_field), LABELS[column_field])
+        tracker.errors.append(Problem(message, sheet, row, header, _text(cells.get(column_field))))
+
+    for name in REQUIRED:
+        if name != "target" and not _text(cells.get(name)):
+            error(name, f"{LABELS[name]} is required.")
+    year: FinancialYear | None = None
+    if _text(cells.get("financial_year")):
+        try:
+            year = FinancialYear.parse(_text(cells["financial_year"]))
+        except ValueError as problem:
+            error("financial_year", str(problem))
+    quarter: Quarter | None = None
+    if _text(cells.get("quarter")):
+        try:
+            quarter = Quarter.parse(_text(cells["quarter"]))
+        except ValueError as problem:
+            error("quarter", str(problem))
+    rag: RAG | None = None
+    if _text(cells.get("rag")):
+        try:
+            rag = RAG.parse(_text(cells["rag"]))
+        except ValueError as problem:
+            error("rag", str(problem))
+    recurrence = _text(cells.get("recurrence")).upper().replace("-", "").replace(" ", "") or "R"
+    if recurrence in {"RECURRENT"}:
+        recurrence = "R"
+    elif recurrence in {"NONRECURRENT"}:
+        recurrence = "NR"
+    if recurrence not in {"R", "NR"}:
+        error("recurrence", "Recurrent must be R or NR.")
+    unallocated_text = _text(cells.get("unallocated")).upper()
+    if unallocated_text not in {"", "Y", "YES", "N", "NO"}:
+        error("unallocated", "Unallocated must be Y (or blank).")
+    amounts: dict[str, Decimal | None] = {}
+    for column in columns:
+        if column.field in AMOUNT_COLUMNS:
+            readable, amount = _amount(tracker, sheet, row, column, cells.get(column.field))
+            amounts[column.field] = amount if readable else None
+    target = amounts.get("target")
+    if target is None and not any(p.row == row and p.column.startswith("Target") for p in tracker.errors[before:]):
+        error("target", "Target is required.")
+    figures = {name: amounts.get(name) for name in QUARTER_AMOUNTS}
+    if quarter is None and (rag is not None or any(value is not None for value in figures.values())):
+        error("quarter", "Figures and a RAG belong to a quarter: give the Quarter (Q1 to Q4).")
+    if len(tracker.errors) > before or year is None or target is None:
+        return None
+    area = _text(cells["service_area"])
+    return TrackerRow(
+        row=row,
+        financial_year=year,
+        quarter=quarter,
+        directorate=_text(cells["directorate"]),
+        portfolio=_text(cells.get("portfolio")) or area,
+        service_area=area,
+        ref=_text(cells.get("ref")),
+        title=_text(cells["title"]),
+        recurrence="" if unallocated_text in {"Y", "YES"} and not _text(cells.get("recurrence")) else recurrence,
+        unallocated=unallocated_text in {"Y", "YES"},
+        target=target,
+        figures=figures,
+        rag=rag,
+        timeline=_text(cells.get("timeline")),
+        challenges=_text(cells.get("challenges")),
+        present=frozenset(column.field for column in columns),
+    )
+
+
+def _compare_total(
+    tracker: Tracker,
+    sheet: str,
+    row: int,
+    cells: dict[str, Any],
+    columns: list[_Column],
+    scope: Iterable[dict[str, Decimal | None]],
+) -> None:
+    """Compare each amount a total row states with the sum of the scheme rows it covers."""
+    scope = list(scope)
+    for column in columns:
+        if column.field not in AMOUNT_COLUMNS or _text(cells.get(column.field)) == "":
+            continue
+        readable, stated = _amount(tracker, sheet, row, column, cells.get(column.field), for_total=True)
+        if not readable or stated is None:
+            continue
+        computed = sum((amounts.get(column.field) or Decimal(0) for amounts in scope), Decimal(0))
+        # A printed total is rounded to the places it shows: 2,833 (£000s) agrees with 2,833.4.
+        shown_places = max(0, -_as_typed(cells.get(column.field)).as_tuple().exponent)  # type: ignore[operator]
+        unit = column.multiplier
+        if round_half_up(stated / unit, shown_places) != round_half_up(computed / unit, shown_places):
+            tracker.warnings.append(
+                Problem(
+                    f"the stated total {_shown(stated, column)} differs from the rows above, which add up to "
+                    f"{_shown(computed, column)}.",
+                    sheet,
+                    row,
+                    column.header,
+                    _text(cells.get(column.field)),
+                )
+            )
+
+
+def _as_typed(value: Any) -> Decimal:
+    """The number as written in the cell, for its count of decimal places."""
+    text = repr(value) if isinstance(value, float) else _text(value).replace(",", "").replace("£", "")
+    text = text.strip("()").lstrip("-")
+    try:
+        return Decimal(text).normalize() if "." in text else Decimal(text.split(".")[0] or 0)
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def _shown(amount: Decimal, column: _Column) -> str:
+    """An amount in the column's own unit: 4,312 in a £000s column, £7,956,000 in a pounds one."""
+    if column.multiplier == THOUSAND:
+        return _grouped(amount / THOUSAND)
+    if column.multiplier == MILLION:
+        return _grouped(amount / MILLION) + "m"
+    return format_pounds(amount, places=2).removesuffix(".00")
+
+
+def _grouped(value: Decimal) -> str:
+    """4312 → "4,312"; 266.4 → "266.4" (exact, grouped, no trailing zeros after the point)."""
+    whole, _, fraction = plain(value).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-') or 0):,}"
+    return f"{sign}{grouped}{'.' + fraction if fraction else ''}"
