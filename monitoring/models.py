@@ -318,3 +318,26 @@ class StatedTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.column}: {self.amount}"
+
+
+class ReminderLog(models.Model):
+    """A reminder that was sent, so the same one is never sent twice (the key is unique)."""
+
+    class Kind(models.TextChoices):
+        DUE = "due", "Update due soon"
+        OVERDUE = "overdue", "Update overdue"
+        FINANCE = "finance", "Outstanding updates (to finance)"
+
+    key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    financial_year = FinancialYearField()
+    quarter = QuarterField()
+    plan = models.ForeignKey(DeficitRecoveryPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    recipients = models.TextField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return self.key

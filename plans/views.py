@@ -37,6 +37,9 @@ def current_user(request: HttpRequest) -> User:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Executives and finance start at the dashboard; service managers at their plans."""
+    if can(request.user, "reporting.view_summaries"):
+        return redirect("reporting:dashboard_latest")
     return redirect("plans:list")
 
 

@@ -38,3 +38,9 @@ def whole_pounds(value: Decimal | None) -> str:
     if value is None or value == "":  # "" is what a template gives for a missing row's figure
         return ""
     return money.format_pounds(value).replace("£", "")
+
+
+@register.filter
+def percent1(value: Decimal | None) -> str:
+    """A ratio as a percentage to one decimal place, half-up (as the headlines show it)."""
+    return money.format_percent(value, places=1) if value is not None else "–"

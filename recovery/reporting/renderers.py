@@ -43,6 +43,20 @@ def refuse_every_url(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise RefusedURL(f"Reports do not fetch URLs ({url[:80]!r} refused).")
 
 
+def _refusing_fetcher() -> Any:
+    """WeasyPrint (70+) takes a URLFetcher object; this one refuses every URL it is asked for."""
+    from weasyprint.urls import URLFetcher
+
+    class RefusingURLFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=(), allow_redirects=False, timeout=1)
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            return refuse_every_url(url)
+
+    return RefusingURLFetcher()
+
+
 def _css_string(text: str) -> str:
     """Text safe inside a CSS string inside a <style> element."""
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
@@ -71,9 +85,33 @@ def render_pdf(report: Report) -> bytes:
     from weasyprint import HTML
 
     html = report_html_for_pdf(report)
-    document = HTML(string=html, url_fetcher=refuse_every_url, base_url=None)
+    document = HTML(string=html, url_fetcher=_refusing_fetcher(), base_url=None)
     # Title, author and subject come from the document's <title> and <meta> elements.
     pdf: bytes = document.write_pdf()
+    return pdf
+
+
+def render_pack_pdf(*, title: str, period: str, organisation: str, reports: list[Report]) -> bytes:
+    """Several reports as one PDF: a cover with a contents page (page numbers filled in by
+    WeasyPrint), then each report from a new page. Fetches no URL, like every report PDF."""
+    from django.utils import timezone
+    from weasyprint import HTML
+
+    generated_at = timezone.localtime()
+    html = render_to_string(
+        "reporting/pack_pdf.html",
+        {
+            "title": title,
+            "period": period,
+            "organisation": organisation,
+            "reports": reports,
+            "generated_at": generated_at,
+            "report_css": (STATIC_DIR / "report.css").read_text(encoding="utf-8"),
+            "app_rag_css": _rag_css(),
+            "footer": _css_string(f"{period} · produced {generated_at:%d/%m/%Y %H:%M}"),
+        },
+    )
+    pdf: bytes = HTML(string=html, url_fetcher=_refusing_fetcher(), base_url=None).write_pdf()
     return pdf
 
 

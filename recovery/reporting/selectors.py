@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -13,7 +13,7 @@ from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuart
 from plans.models import DeficitRecoveryPlan, Milestone, Portfolio
 from recovery.periods import Period, Quarter
 from recovery.rag import RAG, OnTarget
-from recovery.reporting import builders
+from recovery.reporting import builders, exceptions
 from recovery.reporting.report import Report
 
 
@@ -209,7 +209,7 @@ def plan_report(*, plan: DeficitRecoveryPlan, generated_at: datetime | None = No
     )
 
 
-REPORT_KINDS = ("appendix", "transformation", "plan")
+REPORT_KINDS = ("appendix", "transformation", "plan", "exceptions")
 
 
 def report_for(kind: str, params: dict[str, int | str | None]) -> Report:
@@ -231,8 +231,145 @@ def report_for(kind: str, params: dict[str, int | str | None]) -> Report:
     )
     if kind == "appendix":
         return appendix_report(period=period, filters=filters)
+    if kind == "exceptions":
+        only = str(params["only"]) if params.get("only") else None
+        return exceptions_report(period=period, filters=filters, only=only)
     return transformation_report(period=period, filters=filters)
 
 
 def _int_or_none(value: int | str | None) -> int | None:
     return int(value) if value not in (None, "") else None
+
+
+def _line_from(scheme: Scheme, figures: SchemeQuarter | None) -> builders.SchemeLine:
+    area = scheme.service_area
+    return builders.SchemeLine(
+        directorate=area.portfolio.directorate.name,
+        portfolio=area.portfolio.name,
+        service_area=area.name,
+        service_area_order=area.order,
+        ref=scheme.ref,
+        title=scheme.title,
+        target=scheme.target,
+        recurrence=scheme.recurrence,
+        is_unallocated=scheme.is_unallocated,
+        ytd_budget=figures.ytd_budget if figures else None,
+        ytd_actual=figures.ytd_actual if figures else None,
+        forecast_year_end=figures.forecast_year_end if figures else None,
+        forecast_next_year=figures.forecast_next_year if figures else None,
+        achieved_to_date=figures.achieved_to_date if figures else None,
+        projected_shortfall=figures.projected_shortfall if figures else None,
+        rag=RAG(figures.rag) if figures and figures.rag else None,
+        timeline=scheme.timeline,
+        challenges=scheme.challenges,
+        commentary=figures.commentary if figures else "",
+    )
+
+
+def scheme_exceptions(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exceptions.SchemeException]:
+    """Each scheme of the year with this quarter's figures and last quarter's RAG: two queries."""
+    quarters = [period.quarter] + ([Quarter(period.quarter - 1)] if period.quarter > Quarter.Q1 else [])
+    schemes = filters.apply(Scheme.objects.for_year(period.year).with_organisation()).prefetch_related(
+        Prefetch("quarters", queryset=SchemeQuarter.objects.filter(quarter__in=quarters), to_attr="two_quarters")
+    )
+    items = []
+    for scheme in schemes.order_by("service_area__order", "service_area__name", "order", "pk"):
+        by_quarter = {Quarter(item.quarter): item for item in scheme.two_quarters}
+        current = by_quarter.get(period.quarter)
+        previous = by_quarter.get(Quarter(period.quarter - 1)) if period.quarter > Quarter.Q1 else None
+        items.append(
+            exceptions.SchemeException(
+                line=_line_from(scheme, current),
+                previous_rag=RAG(previous.rag) if previous and previous.rag else None,
+                has_figures=current is not None,
+            )
+        )
+    return items
+
+
+def _plans_of(period: Period, filters: ReportFilters) -> QuerySet[DeficitRecoveryPlan]:
+    plans = DeficitRecoveryPlan.objects.filter(financial_year=period.year).with_organisation()
+    if filters.directorate:
+        plans = plans.filter(service_area__portfolio__directorate_id=filters.directorate)
+    if filters.portfolio:
+        plans = plans.filter(service_area__portfolio_id=filters.portfolio)
+    if filters.service_area:
+        plans = plans.filter(service_area_id=filters.service_area)
+    return plans
+
+
+def milestone_lines(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exceptions.MilestoneLine]:
+    """Milestones of the year's plans with their current due date (latest revision, else the
+    original) and latest reported progress; those with no readable date are left out."""
+    plans = _plans_of(period, filters)
+    milestones = Milestone.objects.filter(plan__in=plans).select_related("plan__service_area").order_by("plan", "order")
+    progress: dict[int, list[MilestoneProgress]] = {}
+    for item in MilestoneProgress.objects.filter(milestone__plan__in=plans).select_related("update"):
+        progress.setdefault(item.milestone_id, []).append(item)
+    lines = []
+    for milestone in milestones:
+        reports = sorted(progress.get(milestone.pk, []), key=lambda entry: entry.update.quarter)
+        due, revised = milestone.due_date, False
+        for report in reports:
+            if report.revised_due_date:
+                due, revised = report.revised_due_date, True
+        if due is None:
+            continue
+        latest = reports[-1] if reports else None
+        met = any(report.status == MilestoneProgress.Status.MET for report in reports)
+        lines.append(
+            exceptions.MilestoneLine(
+                plan=f"{milestone.plan.service_area.name} {milestone.plan.financial_year}",
+                service_area=milestone.plan.service_area.name,
+                details=milestone.details,
+                amount=milestone.amount,
+                due_text=milestone.due_text,
+                due=due,
+                revised=revised,
+                status="Met" if met else (latest.get_status_display() if latest else ""),
+            )
+        )
+    return lines
+
+
+def plans_not_updated(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exceptions.PlanLine]:
+    """Plans of the year with no submitted (or approved) update for the quarter."""
+    plans = _plans_of(period, filters).prefetch_related(
+        "managers",
+        Prefetch("updates", queryset=PlanUpdate.objects.filter(quarter=period.quarter), to_attr="period_updates"),
+    )
+    lines = []
+    for plan in plans.order_by("service_area__name", "pk"):
+        update = plan.period_updates[0] if plan.period_updates else None
+        if update is not None and update.status in (PlanUpdate.Status.SUBMITTED, PlanUpdate.Status.APPROVED):
+            continue
+        lines.append(
+            exceptions.PlanLine(
+                plan=f"{plan.service_area.name} {plan.financial_year}",
+                directorate=plan.service_area.portfolio.directorate.name,
+                managers=", ".join(user.get_full_name() or user.get_username() for user in plan.managers.all()),
+                update_status=update.get_status_display() if update else "Not started",
+            )
+        )
+    return lines
+
+
+def exceptions_report(
+    *,
+    period: Period,
+    filters: ReportFilters = ReportFilters(),
+    only: str | None = None,
+    today: date | None = None,
+    generated_at: datetime | None = None,
+) -> Report:
+    return exceptions.build_exceptions(
+        period=period,
+        schemes=scheme_exceptions(period=period, filters=filters),
+        milestones=milestone_lines(period=period, filters=filters),
+        plans_not_updated=plans_not_updated(period=period, filters=filters),
+        organisation=settings.ORGANISATION_NAME,
+        generated_at=_now(generated_at),
+        today=today or timezone.localdate(),
+        only=only,
+        filters=filters.describe(),
+    )

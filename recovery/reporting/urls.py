@@ -7,8 +7,12 @@ app_name = "reporting"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("dashboard/", views.dashboard_latest, name="dashboard_latest"),
+    path("dashboard/<fy:year>/<quarter:quarter>/", views.dashboard, name="dashboard"),
     path("appendix/<fy:year>/<quarter:quarter>/", views.appendix, name="appendix"),
     path("transformation/<fy:year>/<quarter:quarter>/", views.transformation, name="transformation"),
+    path("exceptions/<fy:year>/<quarter:quarter>/", views.exceptions, name="exceptions"),
+    path("pack/<fy:year>/<quarter:quarter>/", views.pack, name="pack"),
     path("plans/<int:pk>/", views.plan, name="plan"),
     path("pdf/<str:result_id>/", views.pdf_status, name="pdf_status"),
 ]

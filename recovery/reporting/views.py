@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,13 +18,14 @@ from django.views.decorators.http import require_GET
 from django_tasks import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist
 
-from monitoring.models import Scheme
+from monitoring.models import Scheme, SchemeQuarter
 from plans.models import DeficitRecoveryPlan, Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from plans.selectors import plans_for_list
-from recovery.periods import FinancialYear, Quarter
+from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
 from recovery.reporting.cache import cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
+from recovery.reporting.dashboard import build_dashboard
 from recovery.reporting.report import Report
 from recovery.reporting.tasks import render_report_pdf
 
@@ -53,6 +55,10 @@ def _pdf(request: HttpRequest, report: Report, kind: str, params: dict[str, Any]
     if pdf is not None:
         return _file_response(pdf, report.filename_stem, "pdf")
     result = render_report_pdf.enqueue(kind, params)
+    if result.status == TaskResultStatus.SUCCESSFUL:  # a backend that runs tasks at once
+        pdf = cache.get(result.return_value)
+        if pdf is not None:
+            return _file_response(pdf, report.filename_stem, "pdf")
     return redirect("reporting:pdf_status", result_id=result.id)
 
 
@@ -108,11 +114,17 @@ def _respond(request: HttpRequest, kind: str, params: dict[str, Any], *, with_fi
         return _download(report, output)
     query = request.GET.copy()
     query.pop("format", None)
-    return render(
-        request,
-        "reporting/report_page.html",
-        {"report": report, "downloads": DOWNLOADS, "query": query.urlencode(), "filter_form": filter_form},
+    tabs = (
+        [(key, label, key == params.get("only", "")) for key, label in EXCEPTION_VIEWS] if kind == "exceptions" else []
     )
+    context = {
+        "report": report,
+        "downloads": DOWNLOADS,
+        "query": query.urlencode(),
+        "filter_form": filter_form,
+        "tabs": tabs,
+    }
+    return render(request, "reporting/report_page.html", context)
 
 
 @login_required
@@ -155,6 +167,26 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
     return _respond(request, "plan", {"plan_id": plan.pk}, with_filters=False)
 
 
+EXCEPTION_VIEWS = [
+    ("", "All exceptions"),
+    ("red_amber", "RED and AMBER"),
+    ("overdue", "Overdue milestones"),
+    ("not_updated", "Not updated this quarter"),
+    ("disagreements", "RAG the figures contradict"),
+    ("rag_changes", "RAG changes"),
+]
+
+
+@login_required
+@require_GET
+def exceptions(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    _require_reader(request)
+    only = request.GET.get("only", "")
+    if only not in dict(EXCEPTION_VIEWS):
+        only = ""
+    return _respond(request, "exceptions", {"year": str(year), "quarter": quarter.label, "only": only})
+
+
 def _may_read(request: HttpRequest, kind: str, params: dict[str, Any]) -> bool:
     if kind == "plan":
         plan_id = params.get("plan_id")
@@ -171,7 +203,8 @@ def pdf_status(request: HttpRequest, result_id: str) -> HttpResponse:
     """Progress of a PDF rendered in the background; the PDF itself once it is ready."""
     try:
         result = render_report_pdf.get_result(result_id)
-    except (TaskResultDoesNotExist, ValueError, ValidationError):
+    except (TaskResultDoesNotExist, ValueError, ValidationError, NotImplementedError):
+        # NotImplementedError: a backend that keeps no results (tasks run in the request).
         raise Http404("No such PDF is being prepared.") from None
     kind, params = ([*result.args, None, None])[:2]
     if kind not in selectors.REPORT_KINDS or not isinstance(params, dict) or not _may_read(request, kind, params):
@@ -202,6 +235,75 @@ def _report_url(kind: str, params: dict[str, Any]) -> str:
     year = FinancialYear.parse(str(params["year"]))
     quarter = Quarter.parse(str(params["quarter"]))
     base = reverse(f"reporting:{kind}", args=[year, quarter])
-    query = {key: params[key] for key in ("directorate", "portfolio", "service_area") if params.get(key)}
+    query = {key: params[key] for key in ("directorate", "portfolio", "service_area", "only") if params.get(key)}
     query["format"] = "pdf"
     return f"{base}?{urlencode(query)}"
+
+
+def latest_period() -> Period | None:
+    """The most recent quarter that has scheme figures (or the latest year's Q1)."""
+    latest = SchemeQuarter.objects.order_by("-scheme__financial_year", "-quarter").select_related("scheme").first()
+    if latest is not None:
+        return Period(FinancialYear.parse(latest.scheme.financial_year), Quarter(latest.quarter))
+    year = Scheme.objects.order_by("-financial_year").values_list("financial_year", flat=True).first()
+    return Period(FinancialYear.parse(year), Quarter.Q1) if year is not None else None
+
+
+@login_required
+@require_GET
+def dashboard_latest(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
+    period = latest_period()
+    if period is None:
+        return render(request, "reporting/dashboard_empty.html")
+    return redirect("reporting:dashboard", year=period.year, quarter=period.quarter)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    _require_reader(request)
+    period = Period(year, quarter)
+    filter_form = ReportFilterForm(request.GET or None)
+    filters = filter_form.filters()
+    board = build_dashboard(
+        period=period,
+        schemes=selectors.scheme_exceptions(period=period, filters=filters),
+        plans_not_updated=selectors.plans_not_updated(period=period, filters=filters),
+    )
+    periods = [Period(year, q) for q in Quarter]
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {
+            "board": board,
+            "period": period,
+            "filter_form": filter_form,
+            "periods": periods,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def pack(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    """The committee pack: Appendix 1, the Transformation update and the exceptions as one PDF."""
+    _require_reader(request)
+    period = Period(year, quarter)
+    reports = [
+        selectors.appendix_report(period=period),
+        selectors.transformation_report(period=period),
+        selectors.exceptions_report(period=period),
+    ]
+    key = "report-pack:" + hashlib.sha256("".join(report_fingerprint(r) for r in reports).encode()).hexdigest()
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = renderers.render_pack_pdf(
+            title=f"Committee pack: savings and recovery plans, {period}",
+            period=f"{period} (to {period.end_date:%d/%m/%Y})",
+            organisation=settings.ORGANISATION_NAME,
+            reports=reports,
+        )
+        cache.set(key, pdf, 24 * 60 * 60)
+    return _file_response(pdf, f"committee-pack-{period.year.start_year}-{period.quarter.label.lower()}", "pdf")

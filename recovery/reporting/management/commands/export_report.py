@@ -6,6 +6,7 @@ or plan (--ref FRB/23/007 or --id N); --directorate and --service-area filter th
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,11 @@ class Command(BaseCommand):
         report = self._report(options)
         body = self._render(report, options["output_format"])
         if options["output"] == "-":
-            self.stdout.write(body.decode("utf-8") if options["output_format"] in ("html", "json") else "")
+            if options["output_format"] in ("html", "json"):
+                self.stdout.write(body.decode("utf-8"))
+            else:
+                sys.stdout.buffer.write(body)
+                sys.stdout.buffer.flush()
             return
         path = Path(options["output"])
         try:

@@ -1,0 +1,34 @@
+"""python manage.py send_reminders [--days 14] [--today YYYY-MM-DD]: run daily from cron."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from monitoring.reminders import send_reminders
+
+
+class Command(BaseCommand):
+    help = "E-mail reminders about quarterly updates due or overdue (never the same one twice)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--days", type=int, default=14, help="Days before and after a quarter's end (default 14).")
+        parser.add_argument("--today", help="Run as if today were this date (YYYY-MM-DD).")
+        parser.add_argument(
+            "--base-url", default="", help="The site's address, for links (e.g. https://recovery.example.gov.uk)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["days"] < 0:
+            raise CommandError("--days must be 0 or more.")
+        try:
+            today = date.fromisoformat(options["today"]) if options["today"] else timezone.localdate()
+        except ValueError as error:
+            raise CommandError(f"--today must be a date like 2024-09-20 ({error}).") from error
+        run = send_reminders(today=today, days=options["days"], base_url=options["base_url"].rstrip("/"))
+        self.stdout.write(f"{len(run.sent)} reminder(s) sent, {len(run.skipped)} already sent before.")
+        for key in run.sent:
+            self.stdout.write(f"sent: {key}")

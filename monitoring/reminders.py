@@ -1,0 +1,125 @@
+"""Reminders about quarterly updates, by e-mail (for cron: `manage.py send_reminders`, daily).
+
+Within ``days`` before a quarter ends, each service manager whose plan has no submitted update
+for it is reminded that it is due; within ``days`` after, that it is overdue. Finance officers get
+one list of what is outstanding. Each reminder is logged under a unique key, so running the
+command again (or every day) never sends the same reminder twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from monitoring.models import PlanUpdate, ReminderLog
+from plans.models import DeficitRecoveryPlan
+from plans.roles import Role
+from recovery.periods import Period
+
+
+@dataclass
+class ReminderRun:
+    sent: list[str] = field(default_factory=list)  # the keys sent
+    skipped: list[str] = field(default_factory=list)  # already sent before
+
+
+def outstanding_plans(period: Period) -> list[DeficitRecoveryPlan]:
+    """Submitted plans of the period's year with no submitted or approved update for the quarter."""
+    done = PlanUpdate.objects.filter(
+        quarter=period.quarter, status__in=[PlanUpdate.Status.SUBMITTED, PlanUpdate.Status.APPROVED]
+    ).values("plan")
+    return list(
+        DeficitRecoveryPlan.objects.filter(financial_year=period.year, status=DeficitRecoveryPlan.Status.SUBMITTED)
+        .exclude(pk__in=done)
+        .with_organisation()
+        .prefetch_related("managers", "service_area__managers")
+        .order_by("service_area__name", "pk")
+    )
+
+
+def _recipients(plan: DeficitRecoveryPlan) -> list[User]:
+    people = {user.pk: user for user in plan.managers.all()}
+    people.update({user.pk: user for user in plan.service_area.managers.all()})
+    return [user for user in people.values() if user.is_active and user.email]
+
+
+def _send_once(
+    key: str,
+    *,
+    kind: str,
+    period: Period,
+    plan: DeficitRecoveryPlan | None,
+    to: list[str],
+    subject: str,
+    body: str,
+    run: ReminderRun,
+) -> None:
+    if not to:
+        return
+    try:
+        with transaction.atomic():
+            ReminderLog.objects.create(
+                key=key,
+                kind=kind,
+                financial_year=period.year,
+                quarter=period.quarter,
+                plan=plan,
+                recipients=", ".join(to),
+            )
+            # Sent inside the transaction: if sending fails, the log entry is rolled back and the
+            # next run tries again.
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    except IntegrityError:
+        run.skipped.append(key)
+        return
+    run.sent.append(key)
+
+
+def send_reminders(*, today: date, days: int = 14, base_url: str = "") -> ReminderRun:
+    """Send the reminders due today (see the module docstring)."""
+    run = ReminderRun()
+    current = Period.for_date(today)
+    checks: list[tuple[Period, str]] = []
+    if 0 <= (current.end_date - today).days <= days:
+        checks.append((current, ReminderLog.Kind.DUE))
+    previous = current.previous
+    if 0 < (today - previous.end_date).days <= days:
+        checks.append((previous, ReminderLog.Kind.OVERDUE))
+    finance = [
+        user.email
+        for user in User.objects.filter(groups__name=Role.FINANCE_OFFICER.value, is_active=True).exclude(email="")
+    ]
+    for period, kind in checks:
+        plans = outstanding_plans(period)
+        for plan in plans:
+            to = [user.email for user in _recipients(plan)]
+            context = {"plan": plan, "period": period, "kind": kind, "base_url": base_url, "today": today}
+            _send_once(
+                f"{kind}:{period.year.start_year}:{period.quarter.label}:plan-{plan.pk}",
+                kind=kind,
+                period=period,
+                plan=plan,
+                to=to,
+                subject=render_to_string("emails/reminder_manager_subject.txt", context).strip(),
+                body=render_to_string("emails/reminder_manager.txt", context),
+                run=run,
+            )
+        if (plans and kind == ReminderLog.Kind.OVERDUE) or (plans and kind == ReminderLog.Kind.DUE):
+            context = {"plans": plans, "period": period, "kind": kind, "base_url": base_url, "today": today}
+            _send_once(
+                f"{ReminderLog.Kind.FINANCE}:{kind}:{period.year.start_year}:{period.quarter.label}",
+                kind=ReminderLog.Kind.FINANCE,
+                period=period,
+                plan=None,
+                to=finance,
+                subject=render_to_string("emails/reminder_finance_subject.txt", context).strip(),
+                body=render_to_string("emails/reminder_finance.txt", context),
+                run=run,
+            )
+    return run
