@@ -45,6 +45,8 @@ def statuses(**overrides: int) -> dict[str, int]:
 STAFF_ONLY = statuses(everyone=200, manager=403, others=403)
 FINANCE_ONLY_PAGE = statuses(everyone=403, finance=200)
 FINANCE_ONLY_POST = statuses(everyone=403, finance=REDIRECT)
+IMPORTERS_PAGE = statuses(everyone=403, finance=200, administrator=200)
+UNKNOWN_TOKEN = "0" * 32
 
 # The permission matrix: (URL name, method, quarter used, data, expected status for each user).
 # "manager" acts on their own plan; "others" is the same manager on another manager's plan.
@@ -92,6 +94,13 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
         statuses(everyone=403, others=404, finance=REDIRECT),
     ),
     ("plan_update_review", "get", "Q2", {}, statuses(everyone=405, others=405)),
+    # Importing a tracker: finance and administrators. The confirm URL's token is unknown to the
+    # session, so an importer is sent back to the upload page.
+    ("tracker_upload", "get", "Q2", {}, IMPORTERS_PAGE),
+    ("tracker_upload", "post", "Q2", {"file": ""}, statuses(everyone=403, finance=400, administrator=400)),
+    ("tracker_template", "get", "Q2", {}, IMPORTERS_PAGE),
+    ("tracker_confirm", "post", "Q2", {}, statuses(everyone=403, finance=REDIRECT, administrator=REDIRECT)),
+    ("tracker_confirm", "get", "Q2", {}, statuses(everyone=405)),
 ]
 
 
@@ -142,6 +151,7 @@ def test_permission_matrix(client, world, who, name, method, quarter, data, expe
         "quarter": Quarter.parse(quarter),
         "scheme_pk": world["scheme"].pk,
         "pk": plan.pk,
+        "token": UNKNOWN_TOKEN,
     }
     url = reverse(f"monitoring:{name}", kwargs={key: values[key] for key in pattern.pattern.converters})
     before = state()
@@ -153,6 +163,16 @@ def test_permission_matrix(client, world, who, name, method, quarter, data, expe
         assert response["Location"].startswith(f"{LOGIN_URL}?next=")
     if response.status_code != REDIRECT or who == "anonymous":
         assert state() == before, "a refused or read-only request changed something"
+
+
+@pytest.mark.parametrize("who", ["finance", "administrator"])
+def test_tracker_confirm_with_an_unknown_token_goes_back_to_the_upload_page(client, who, request):
+    client.force_login(request.getfixturevalue(who))
+    response = client.post(reverse("monitoring:tracker_confirm", args=[UNKNOWN_TOKEN]), follow=True)
+    assert response.redirect_chain == [(reverse("monitoring:tracker_upload"), REDIRECT)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "That upload is not waiting to be imported: upload the file again."
+    ]
 
 
 def test_lock_by_finance_locks_and_goes_back(client, finance):

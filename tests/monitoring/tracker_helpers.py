@@ -145,6 +145,14 @@ def zip_bomb(uncompressed_mb: int) -> bytes:
     return buffer.getvalue()
 
 
+def broken_sheet() -> bytes:
+    """A workbook whose sheet XML is cut short: the zip and workbook.xml are fine."""
+    with zipfile.ZipFile(io.BytesIO(xlsx([scheme()]))) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"][:300]
+    return zip_bytes(members)
+
+
 def state() -> dict[str, object]:
     """Everything an import may write, to show that one changed nothing."""
     return {
