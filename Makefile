@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run worker migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker serve-prod migrate demo test test-postgres lint format check-deploy clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -55,6 +55,13 @@ run: demo
 
 worker: install
 	$(BIN)/python manage.py db_worker
+
+# Production-like: collect static files, migrate, and serve with gunicorn (settings from the
+# environment; see README "Configuration"). Run `make worker` beside it for background PDFs.
+serve-prod: install
+	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --no-input -v0
+	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=0 $(BIN)/gunicorn -c python:recovery.gunicorn recovery.wsgi
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -297,6 +297,17 @@ def test_existing_service_area_matched_case_insensitively(finance):
     assert ServiceArea.objects.count() == 1
 
 
+def test_preview_counts_are_what_the_import_does_for_a_scheme_in_two_quarters(finance):
+    # One new scheme with its Q1 and Q2 figures: the preview should tell what the import will do.
+    data = xlsx([scheme(quarter="Q1", ytd_actual=50000), scheme(quarter="Q2", ytd_actual=100000)])
+    preview = tracker_preview(source=data)
+    summary = import_file(data, finance)
+    assert summary.committed
+    assert Scheme.objects.count() == 1
+    assert SchemeQuarter.objects.count() == 2
+    assert (preview.new, preview.updated, preview.unchanged) == (summary.new, summary.updated, summary.unchanged)
+
+
 # Any error: nothing is imported
 
 ERRORS = [
