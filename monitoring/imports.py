@@ -64,7 +64,9 @@ _SCHEME_SOURCES = {
 }
 
 
-def _scheme_values(row: TrackerRow) -> dict[str, object]:
+def _scheme_values(row: TrackerRow, *, new: bool = False) -> dict[str, object]:
+    """The scheme's fields from the row: all of them for a new scheme (defaults where the file
+    has no column), only those the file has a column for when updating an existing one."""
     values: dict[str, object] = {
         "recurrence": row.recurrence,
         "is_unallocated": row.unallocated,
@@ -72,6 +74,8 @@ def _scheme_values(row: TrackerRow) -> dict[str, object]:
         "timeline": row.timeline,
         "challenges": row.challenges,
     }
+    if new:
+        return values
     return {name: value for name, value in values.items() if _SCHEME_SOURCES[name] in row.present}
 
 
@@ -132,7 +136,22 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
         return summary
     areas_seen: set[tuple[str, str]] = set()
     order_by_area: dict[int, int] = {}
+    # A scheme new to the database counts once as new; its later rows (another quarter) update it,
+    # in the preview as in the import. The same scheme and quarter twice: the later row wins.
+    new_schemes: set[tuple[str, str, object, str, str]] = set()
+    rows_seen: dict[tuple[str, str, object, str, str, object], int] = {}
     for row in tracker.rows:
+        identity = (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title)
+        quarter_identity = (*identity, row.quarter)
+        if quarter_identity in rows_seen:
+            summary.warnings.append(
+                Problem(
+                    f"repeats row {rows_seen[quarter_identity]} (the same scheme and quarter): the later row is used.",
+                    tracker.sheet,
+                    row.row,
+                )
+            )
+        rows_seen[quarter_identity] = row.row
         area = _find_area(row, create=write, user=user)
         key = (row.directorate.lower(), row.service_area.lower())
         if area is None and key not in areas_seen:
@@ -143,7 +162,7 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
             scheme = Scheme.objects.filter(
                 service_area=area, financial_year=row.financial_year, ref=row.ref, title=row.title
             ).first()
-        values = _scheme_values(row)
+        values = _scheme_values(row, new=scheme is None)
         changed = scheme is None
         if scheme is not None:
             changed = any(getattr(scheme, name) != value for name, value in values.items())
@@ -155,8 +174,11 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
                 changed = changed or row.has_quarter_figures
             else:
                 changed = changed or any(getattr(quarter_row, name) != value for name, value in quarter_values.items())
-        if scheme is None:
+        if scheme is None and identity in new_schemes:
+            summary.updated += 1  # a later row of a scheme this file creates
+        elif scheme is None:
             summary.new += 1
+            new_schemes.add(identity)
         elif changed:
             summary.updated += 1
         else:

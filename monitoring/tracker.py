@@ -223,10 +223,18 @@ def read_tracker(source: bytes | BinaryIO) -> Tracker:
         sheet = next((ws for ws in workbook.worksheets if ws.title.strip().lower() == "schemes"), None)
         sheet = sheet or workbook.worksheets[0]
         rows: list[tuple[Any, ...]] = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(row)
-            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                raise TrackerUnreadable(f"The sheet has more than {MAX_ROWS:,} rows: split it into smaller files.")
+        try:
+            # openpyxl reads a sheet only as its rows are asked for: a damaged one fails here.
+            for row in sheet.iter_rows(values_only=True):
+                rows.append(row)
+                if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                    raise TrackerUnreadable(f"The sheet has more than {MAX_ROWS:,} rows: split it into smaller files.")
+        except TrackerUnreadable:
+            raise
+        except Exception as error:  # a damaged sheet raises parser errors of many kinds
+            raise TrackerUnreadable(
+                f"The workbook cannot be read: its sheet is damaged ({type(error).__name__})."
+            ) from None
         return _read_rows(sheet.title, rows)
     finally:
         workbook.close()
@@ -435,7 +443,7 @@ def _as_typed(value: Any) -> Decimal:
     text = repr(value) if isinstance(value, float) else _text(value).replace(",", "").replace("£", "")
     text = text.strip("()").lstrip("-")
     try:
-        return Decimal(text).normalize() if "." in text else Decimal(text.split(".")[0] or 0)
+        return Decimal(text)  # not normalised: "1,000.50" keeps its two places
     except ArithmeticError:
         return Decimal(0)
 
