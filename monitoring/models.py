@@ -106,6 +106,7 @@ class PlanUpdate(models.Model):
         ),
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)
     rag = rag_field("RAG set by finance")
     rag_reason = models.TextField("reason for the RAG", blank=True)
     finance_comments = models.TextField("comments from finance", blank=True)
@@ -251,6 +252,7 @@ class SchemeQuarter(models.Model):
     rag = rag_field()
     rag_reason = models.TextField("reason for the RAG change", blank=True)
     commentary = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

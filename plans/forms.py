@@ -43,6 +43,8 @@ FIGURE_NOTE_HELP = "Optional: anything the figure alone does not say."
 class PlanForm(forms.ModelForm):
     """Create or edit a plan. On create it also asks which service area and year."""
 
+    # The version the form was opened at (optimistic locking; see recovery.concurrency).
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     previous_year_budget = MoneyFormField(unit="thousands", required=False, label="Previous year budget £'000")
     previous_year_outturn = MoneyFormField(unit="thousands", required=False, label="Previous year outturn £'000")
     current_year_budget = MoneyFormField(unit="thousands", required=False, label="Current year budget £'000")
@@ -85,6 +87,8 @@ class PlanForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
         self.creating = self.instance.pk is None
+        if not self.creating and not self.is_bound:
+            self.initial["version"] = self.instance.version
         if self.creating:
             if not self.is_bound and not self.initial.get("financial_year"):
                 self.initial["financial_year"] = str(FinancialYear.for_date(timezone.localdate()))
@@ -109,6 +113,7 @@ class PlanForm(forms.ModelForm):
                 )
             ]
         self.helper.layout = Layout(
+            "version",
             Fieldset(
                 "The plan",
                 *header,

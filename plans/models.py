@@ -163,6 +163,7 @@ class DeficitRecoveryPlan(models.Model):
     actions = models.TextField("actions to keep spend in line with budget", blank=True)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1, help_text="Increases with every save (optimistic locking).")
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

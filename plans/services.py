@@ -22,6 +22,7 @@ from django.utils import timezone
 from plans.models import Attachment, DeficitRecoveryPlan, Milestone, ServiceArea
 from plans.rules import can
 from recovery.audit import by
+from recovery.concurrency import bump, check_version
 from recovery.periods import parse_due
 
 # The plan fields a manager fills in on the form (everything but workflow and ownership).
@@ -88,8 +89,9 @@ def _check_tracker_ref(*, tracker_ref: str, plan: DeficitRecoveryPlan | None) ->
         raise ValidationError({"tracker_ref": "Another plan already has this combined tracker ref."})
 
 
-def _save_milestones(*, plan: DeficitRecoveryPlan, milestones: Sequence[MilestoneData], user: User) -> None:
-    """Make the plan's milestones exactly the given list, in the given order."""
+def _save_milestones(*, plan: DeficitRecoveryPlan, milestones: Sequence[MilestoneData], user: User) -> bool:
+    """Make the plan's milestones exactly the given list, in the given order; True if that changed any."""
+    changed = False
     existing = {milestone.pk: milestone for milestone in plan.milestones.all()}
     kept: set[int] = set()
     for order, data in enumerate(milestones, start=1):
@@ -106,15 +108,19 @@ def _save_milestones(*, plan: DeficitRecoveryPlan, milestones: Sequence[Mileston
         }
         if milestone is None:
             by(user, Milestone(plan=plan, **values)).save()
+            changed = True
             continue
         kept.add(milestone.pk)
         if any(getattr(milestone, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(milestone, name, value)
             by(user, milestone).save()
+            changed = True
     for pk, milestone in existing.items():
         if pk not in kept:
             by(user, milestone).delete()
+            changed = True
+    return changed
 
 
 @transaction.atomic
@@ -149,21 +155,27 @@ def plan_update(
     user: User,
     fields: Mapping[str, Any],
     milestones: Sequence[MilestoneData] | None = None,
+    expected_version: int | None = None,
 ) -> DeficitRecoveryPlan:
-    """Change a draft plan's fields and (when given) its whole list of milestones."""
+    """Change a draft plan's fields and (when given) its whole list of milestones.
+
+    ``expected_version`` is the version the form was opened at: if someone else has saved the
+    plan since, ConcurrentEdit is raised and nothing is saved."""
     plan = DeficitRecoveryPlan.objects.select_for_update().get(pk=plan.pk)
     _require(user, "plans.change_plan", plan)
+    check_version(plan, expected_version)
     _check_tracker_ref(tracker_ref=fields.get("tracker_ref", plan.tracker_ref), plan=plan)
     changed = False
     for name in PLAN_FIELDS:
         if name in fields and getattr(plan, name) != fields[name]:
             setattr(plan, name, fields[name])
             changed = True
+    if milestones is not None and _save_milestones(plan=plan, milestones=milestones, user=user):
+        changed = True
     if changed:
         plan.full_clean()
+        bump(plan)
         by(user, plan).save()
-    if milestones is not None:
-        _save_milestones(plan=plan, milestones=milestones, user=user)
     return plan
 
 
@@ -175,6 +187,7 @@ def plan_submit(*, plan: DeficitRecoveryPlan, user: User) -> DeficitRecoveryPlan
     errors = plan_submission_errors(values={name: getattr(plan, name) for name in REQUIRED_FOR_SUBMISSION})
     if errors:
         raise ValidationError(errors)
+    bump(plan)
     plan.status = DeficitRecoveryPlan.Status.SUBMITTED
     plan.submitted_at = timezone.now()
     plan.submitted_by = user

@@ -20,6 +20,7 @@ from plans.forms import MILESTONES_GUIDANCE, AttachmentForm, MilestoneFormSet, P
 from plans.models import DeficitRecoveryPlan
 from plans.roles import Role, has_role
 from plans.rules import can
+from recovery.concurrency import ConcurrentEdit
 from recovery.formtools import add_validation_errors
 from recovery.history import history_of
 from recovery.periods import Period, Quarter
@@ -111,6 +112,7 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
     )
     formset = _milestone_formset(request, plan)
     status = 200
+    conflict = None
     if request.method == "POST" and "add_milestone" not in request.POST:
         if form.is_valid() and formset.is_valid():
             try:
@@ -129,9 +131,20 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
                             user=current_user(request),
                             fields=form.plan_fields(),
                             milestones=formset.milestones(),
+                            expected_version=form.cleaned_data.get("version"),
                         )
                     if submitting:
                         services.plan_submit(plan=plan, user=current_user(request))
+            except ConcurrentEdit as error:
+                # Keep everything typed; the next save goes over the newer version.
+                conflict = error
+                data = request.POST.copy()
+                data["version"] = str(error.current_version)
+                form.data = data
+                status = 409
+            except PermissionDenied as error:
+                form.add_error(None, f"{error} What you typed is below, so you can copy it.")
+                status = 403
             except ValidationError as error:
                 add_validation_errors(form, error)
             else:
@@ -140,7 +153,7 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
                 else:
                     messages.success(request, "The plan has been saved as a draft.")
                 return redirect(plan)
-        status = 400
+        status = status if status != 200 else 400
     return render(
         request,
         "plans/plan_form.html",
@@ -150,6 +163,7 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
             "plan": plan,
             "no_service_areas": plan is None and not service_areas,
             "milestones_guidance": MILESTONES_GUIDANCE,
+            "conflict": conflict,
         },
         status=status,
     )

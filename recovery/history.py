@@ -20,6 +20,7 @@ class Change:
     kind: str
     changes: list[tuple[str, str, str]]
     reason: str = ""
+    version: int = 0
 
 
 def _display(value: Any) -> str:
@@ -31,7 +32,7 @@ def _display(value: Any) -> str:
 
 
 # Bookkeeping fields that the history of a change need not repeat (the when and who are shown).
-_HISTORY_SKIP = {"id", "updated_at", "submitted_at", "reviewed_at", "created_at", "locked_at", "updated_by"}
+_HISTORY_SKIP = {"id", "updated_at", "submitted_at", "reviewed_at", "created_at", "locked_at", "updated_by", "version"}
 
 
 def _labelled(model: type[Model], name: str, value: Any, users: dict[int, str]) -> tuple[str, str]:
@@ -89,6 +90,9 @@ def history_of(instance: Model, *, fields: Sequence[str] | None = None, reason_f
                 previous = record
                 continue
         reason = str(getattr(record, reason_field, "") or "") if reason_field else ""
-        changes.append(Change(when=record.history_date, who=who, kind=kind, changes=diffs, reason=reason))
+        version = int(getattr(record, "version", 0) or 0)
+        changes.append(
+            Change(when=record.history_date, who=who, kind=kind, changes=diffs, reason=reason, version=version)
+        )
         previous = record
     return list(reversed(changes))
