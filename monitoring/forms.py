@@ -15,6 +15,7 @@ RAG_CHOICES = [("", "Not rated"), *RAG.choices()]
 
 
 class PlanUpdateForm(forms.ModelForm):
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     on_target = forms.ChoiceField(
         label="On target?",
         choices=[(answer.value, answer.label) for answer in OnTarget],
@@ -39,6 +40,8 @@ class PlanUpdateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
         self.progress = progress or []
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -89,6 +92,7 @@ class ReviewForm(forms.Form):
 class SchemeQuarterForm(forms.Form):
     """One row of the quarter's grid: figures in pounds, RAG and commentary."""
 
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     ytd_budget = MoneyFormField(label="YTD budget (£)", required=False)
     ytd_actual = MoneyFormField(label="YTD actual (£)", required=False)
     forecast_year_end = MoneyFormField(label="Forecast to year end (£)", required=False)
@@ -109,7 +113,9 @@ class SchemeQuarterForm(forms.Form):
         return RAG(value) if value else None
 
     def figure_fields(self) -> dict[str, Any]:
-        return {name: value for name, value in self.cleaned_data.items() if name not in ("rag", "rag_reason")}
+        return {
+            name: value for name, value in self.cleaned_data.items() if name not in ("rag", "rag_reason", "version")
+        }
 
 
 class ReopenForm(forms.Form):

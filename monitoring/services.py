@@ -24,6 +24,7 @@ from monitoring.models import (
 from plans.models import DeficitRecoveryPlan
 from plans.rules import can
 from recovery.audit import by
+from recovery.concurrency import bump, check_version
 from recovery.periods import FinancialYear, Period, Quarter, parse_due
 from recovery.rag import RAG, OnTarget, change_needs_reason
 
@@ -174,6 +175,7 @@ def plan_update_save(
     fields: Mapping[str, Any],
     progress: Sequence[ProgressData] = (),
     submit: bool = False,
+    expected_version: int | None = None,
 ) -> PlanUpdate:
     """Save (and optionally submit) the manager's update of a plan for a quarter."""
     period = Period(FinancialYear.parse(plan.financial_year), quarter)
@@ -184,6 +186,8 @@ def plan_update_save(
         update = PlanUpdate(plan=plan, quarter=quarter)
     else:
         _require(user, "monitoring.change_update", update)
+        check_version(update, expected_version)
+        bump(update)
     if fields.get("on_target"):
         OnTarget(fields["on_target"])  # raises ValueError for anything else
     for name in UPDATE_FIELDS:
@@ -226,6 +230,7 @@ def plan_update_return(*, update: PlanUpdate, user: User, comments: str) -> Plan
     _require(user, "monitoring.review_update", update)
     if not comments.strip():
         raise ValidationError({"finance_comments": "Say what needs to change before the update is returned."})
+    bump(update)
     update.status = PlanUpdate.Status.RETURNED
     update.finance_comments = comments.strip()
     update.reviewed_by = user
@@ -251,6 +256,7 @@ def plan_update_approve(
     update.rag = new_rag.value
     update.rag_reason = reason.strip()
     update.finance_comments = comments.strip() or update.finance_comments
+    bump(update)
     update.status = PlanUpdate.Status.APPROVED
     update.reviewed_by = user
     update.reviewed_at = timezone.now()
@@ -270,6 +276,7 @@ def plan_update_set_rag(*, update: PlanUpdate, user: User, rag: RAG, reason: str
     _check_rag_change(before=before, after=rag, reason=reason)
     update.rag = rag.value
     update.rag_reason = reason.strip()
+    bump(update)
     by(user, update).save()
     return update
 
@@ -303,6 +310,7 @@ def scheme_quarter_save(
     fields: Mapping[str, Any],
     rag: RAG | None = None,
     rag_reason: str = "",
+    expected_version: int | None = None,
 ) -> SchemeQuarter:
     """Finance records a scheme's figures, RAG and commentary for a quarter.
 
@@ -315,6 +323,11 @@ def scheme_quarter_save(
     row = SchemeQuarter.objects.select_for_update().filter(scheme=scheme, quarter=quarter).first()
     if row is None:
         row = SchemeQuarter(scheme=scheme, quarter=quarter)
+        if expected_version not in (None, 0):
+            # The form was opened on a row that exists no more; treat as a fresh entry.
+            expected_version = None
+    else:
+        check_version(row, expected_version)
     before = row.rag_status or previous_scheme_rag(scheme, quarter)
     changed = False
     if rag != row.rag_status:
@@ -331,6 +344,8 @@ def scheme_quarter_save(
             setattr(row, name, fields[name] if fields[name] is not None or name != "commentary" else "")
             changed = True
     if changed or row.pk is None:
+        if row.pk is not None:
+            bump(row)
         row.updated_by = user
         row.full_clean(exclude=["scheme"])
         by(user, row).save()

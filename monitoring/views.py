@@ -27,6 +27,7 @@ from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuart
 from plans.models import Directorate, ServiceArea
 from plans.rules import can
 from plans.views import current_user
+from recovery.concurrency import ConcurrentEdit
 from recovery.formtools import add_validation_errors
 from recovery.history import history_of
 from recovery.periods import FinancialYear, Period, Quarter
@@ -155,6 +156,7 @@ def _scheme_form_initial(row: selectors.GridRow) -> dict[str, Any]:
         "rag": figures.rag,
         "rag_reason": figures.rag_reason,
         "commentary": figures.commentary,
+        "version": figures.version,
     }
 
 
@@ -176,6 +178,7 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
         raise services.QuarterLocked(period)
     form = SchemeQuarterForm(request.POST or None, initial=_scheme_form_initial(row))
     status = 200
+    conflict = None
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -186,7 +189,13 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
                     fields=form.figure_fields(),
                     rag=form.rag_value(),
                     rag_reason=form.cleaned_data.get("rag_reason", ""),
+                    expected_version=form.cleaned_data.get("version"),
                 )
+            except ConcurrentEdit as error:
+                conflict = error
+                data = request.POST.copy()
+                data["version"] = str(error.current_version)
+                form.data = data
             except ValidationError as error:
                 add_validation_errors(form, error)
             else:
@@ -199,9 +208,9 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
                     )
                 messages.success(request, f"Saved {row.scheme}.")
                 return redirect(f"{_grid_url(period)}#scheme-{row.scheme.pk}")
-        status = 200 if request.htmx else 400  # type: ignore[attr-defined]
+        status = 200 if request.htmx else (409 if conflict else 400)  # type: ignore[attr-defined]
     template = "monitoring/_grid_row_form.html" if request.htmx else "monitoring/scheme_row_page.html"  # type: ignore[attr-defined]
-    return render(request, template, {"row": row, "period": period, "form": form}, status=status)
+    return render(request, template, {"row": row, "period": period, "form": form, "conflict": conflict}, status=status)
 
 
 @login_required
@@ -273,6 +282,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
     progress_forms = _progress_forms(request, plan, update)
     form = PlanUpdateForm(request.POST or None, instance=update, submitting=submitting) if can_edit else None
     status = 200
+    conflict = None
     if request.method == "POST" and form is not None:
         progress_valid = all(pform.is_valid() for _, pform, _ in progress_forms)
         # Judge what is missing from what was typed, even in a row that is itself invalid, so
@@ -296,7 +306,13 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
                         fields={name: form.cleaned_data.get(name, "") for name in services.UPDATE_FIELDS},
                         progress=progress,
                         submit=submitting,
+                        expected_version=form.cleaned_data.get("version"),
                     )
+            except ConcurrentEdit as error:
+                conflict = error
+                data = request.POST.copy()
+                data["version"] = str(error.current_version)
+                form.data = data
             except ValidationError as error:
                 add_validation_errors(form, error)
             else:
@@ -333,8 +349,9 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             "previous_rag": services.previous_plan_rag(update) if update else None,
             "history": history_of(update, reason_field="rag_reason") if update else [],
             "quarters": list(Quarter),
+            "conflict": conflict,
         },
-        status=status,
+        status=409 if conflict else status,
     )
 
 

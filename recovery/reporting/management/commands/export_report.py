@@ -6,7 +6,6 @@ or plan (--ref FRB/23/007 or --id N); --directorate and --service-area filter th
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +41,12 @@ class Command(BaseCommand):
             if options["output_format"] in ("html", "json"):
                 self.stdout.write(body.decode("utf-8"))
             else:
-                sys.stdout.buffer.write(body)
-                sys.stdout.buffer.flush()
+                # PDF and XLSX are bytes: only a real output stream can take them.
+                stream = getattr(self.stdout._out, "buffer", None)
+                if stream is None:
+                    raise CommandError(f"{options['output_format'].upper()} is binary: give a file with --output.")
+                stream.write(body)
+                stream.flush()
             return
         path = Path(options["output"])
         try:
