@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run worker serve-prod migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker serve-prod backup restore migrate demo test test-postgres lint format check-deploy clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -82,6 +82,20 @@ format: install-test
 check-deploy: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  DJANGO_ALLOWED_HOSTS=recovery.example.gov.uk $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# A backup of everything (all apps, history included) as compressed JSON under var/backups/,
+# whichever database is in use. For PostgreSQL in production also use pg_dump (see README).
+backup: install
+	@mkdir -p var/backups
+	$(BIN)/python manage.py dumpdata --natural-foreign --exclude contenttypes --exclude auth.permission \
+	  --exclude sessions --exclude django_tasks_database --exclude axes --indent 0 -o var/backups/recovery-$$(date +%Y%m%d-%H%M%S).json.gz
+	@ls -1t var/backups | head -1
+
+# Restore a backup into an empty database: make restore BACKUP=var/backups/recovery-….json.gz
+restore: install
+	@test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=var/backups/recovery-….json.gz" && exit 2)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py loaddata "$(BACKUP)"
 
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache

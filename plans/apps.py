@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = "Deficit recovery plans"
+
+    def ready(self) -> None:
+        from plans import signals  # noqa: F401  (connects the delete protection)
