@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run worker serve-prod backup restore migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker serve-prod backup restore load-test migrate demo test test-postgres lint format check-deploy clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -82,6 +82,11 @@ format: install-test
 check-deploy: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  DJANGO_ALLOWED_HOSTS=recovery.example.gov.uk $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# 16 concurrent clients x 50 saves and reads against real gunicorn processes on 127.0.0.1:
+# SQLite, PostgreSQL, and two instances sharing PostgreSQL and Redis. Fails on any error or lost write.
+load-test: install-test
+	$(BIN)/python bench/load_test.py
 
 # A backup of everything (all apps, history included) as compressed JSON under var/backups/,
 # whichever database is in use. For PostgreSQL in production also use pg_dump (see README).
