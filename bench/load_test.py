@@ -79,30 +79,29 @@ def environment(var_dir: Path, database_url: str | None, redis_url: str | None) 
     return env
 
 
+def manage(env: dict[str, str], *args: str) -> str:
+    """Run one of this project's manage.py commands and return what it printed."""
+    done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
 def prepare(env: dict[str, str]) -> list[int]:
     """Migrate a fresh database, load the demo data and a finance user; return the schemes to edit."""
-    subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([PYTHON, "manage.py", "load_demo", "--force"], cwd=ROOT, env=env, check=True, capture_output=True)
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(env, "collectstatic", "--no-input", "-v0")
+    manage(env, "load_demo", "--force")
     script = (
         "from django.contrib.auth.models import User\n"
-        "u = User.objects.get(username='finance'); u.set_password(%r); u.save()\n"
+        f"u = User.objects.get(username='finance'); u.set_password({PASSWORD!r}); u.save()\n"
         "from monitoring.models import Scheme\n"
-        "print(','.join(str(s.pk) for s in Scheme.objects.filter(financial_year=2012, is_unallocated=False).order_by('pk')[:%d]))\n"
-    ) % (PASSWORD, CLIENTS)
-    out = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-v0", "-c", script],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+        "schemes = Scheme.objects.filter(financial_year=2012, is_unallocated=False).order_by('pk')\n"
+        f"print(','.join(str(s.pk) for s in schemes[:{CLIENTS}]))\n"
     )
-    return [int(pk) for pk in out.stdout.strip().split(",")]
+    return [int(pk) for pk in manage(env, "shell", "-v0", "-c", script).strip().split(",")]
 
 
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn on loopback
+    process = subprocess.Popen(
         [GUNICORN, "-c", "python:recovery.gunicorn", "recovery.wsgi"],
         cwd=ROOT,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "4", "GUNICORN_LOG_LEVEL": "warning"},
@@ -135,7 +134,7 @@ class Browser:
 
     def request(self, url: str, data: dict[str, str] | None = None) -> tuple[int, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(url, data=body)  # noqa: S310 - loopback only
+        request = urllib.request.Request(url, data=body)
         if data is not None:
             request.add_header("Referer", url)
             request.add_header("X-CSRFToken", self.csrf())
@@ -202,18 +201,10 @@ def check(env: dict[str, str], schemes: list[int], results: list[ClientResult]) 
     expected = {pk: (result.last_value, result.saves_ok) for pk, result in zip(schemes, results, strict=True)}
     script = (
         "import json\nfrom monitoring.models import SchemeQuarter\n"
-        "rows = SchemeQuarter.objects.filter(scheme_id__in=%r, quarter=2)\n"
+        f"rows = SchemeQuarter.objects.filter(scheme_id__in={schemes!r}, quarter=2)\n"
         "print(json.dumps({r.scheme_id: [int(r.ytd_actual or 0), r.version, r.history.count()] for r in rows}))\n"
-    ) % (schemes,)
-    out = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-v0", "-c", script],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
     )
-    stored = {int(pk): values for pk, values in json.loads(out.stdout).items()}
+    stored = {int(pk): values for pk, values in json.loads(manage(env, "shell", "-v0", "-c", script)).items()}
     lost = 0
     for pk, (last_value, saves) in expected.items():
         value, version, history = stored[pk]
@@ -295,15 +286,14 @@ def main() -> int:
     if args.only in (None, "scale-out"):
         redis = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/15")
         runs.append(run("scale-out", database_url=postgres_database("recovery_load2"), redis_url=redis, instances=2))
+    row = "{:<10} {:>4} {:>7} {:>5} {:>5} {:>5} {:>6} {:>4} {:>7} {:>9} {:>7}"
     print(
-        f"{'run':<10} {'inst':>4} {'clients':>7} {'ops':>5} {'saves':>5} {'reads':>5} {'errors':>6} {'lost':>4} {'req/s':>7} {'median ms':>9} {'p95 ms':>7}"
+        row.format("run", "inst", "clients", "ops", "saves", "reads", "errors", "lost", "req/s", "median ms", "p95 ms")
     )
+    keys = ("name", "instances", "clients", "operations", "saves", "reads", "errors", "lost_writes")
+    keys += ("requests_per_second", "median_ms", "p95_ms")
     for item in runs:
-        print(
-            f"{item['name']:<10} {item['instances']:>4} {item['clients']:>7} {item['operations']:>5} {item['saves']:>5} "
-            f"{item['reads']:>5} {item['errors']:>6} {item['lost_writes']:>4} {item['requests_per_second']:>7} "
-            f"{item['median_ms']:>9} {item['p95_ms']:>7}"
-        )
+        print(row.format(*(item[key] for key in keys)))
         for error in item["first_errors"]:  # type: ignore[attr-defined]
             print(f"  {item['name']}: {error}")
     out = ROOT / "var" / "bench"

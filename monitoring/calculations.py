@@ -65,6 +65,12 @@ def suggested_rag(figures: SchemeFigures) -> RAG:
     return RAG.GREEN
 
 
+def _pounds(amount: Decimal) -> str:
+    """Whole pounds, or pounds and pence where whole pounds would read as £0."""
+    shown = format_pounds(amount)
+    return format_pounds(amount, places=2) if shown in {"£0", "-£0"} and amount != 0 else shown
+
+
 def rag_disagreements(stated: RAG | None, figures: SchemeFigures) -> list[str]:
     """Where a stated status disagrees with the figures, one sentence for each reason.
 
@@ -79,11 +85,11 @@ def rag_disagreements(stated: RAG | None, figures: SchemeFigures) -> list[str]:
     balance = balance_to_achieve(target=figures.target, ytd_actual=figures.ytd_actual)
     behind = shortfall_against_profile(ytd_budget=figures.ytd_budget, ytd_actual=figures.ytd_actual)
     if stated in (RAG.GREEN, RAG.BLUE) and shortfall > 0:
-        reasons.append(f"{stated.word} but a shortfall of {format_pounds(shortfall)} is projected.")
+        reasons.append(f"{stated.word} but a shortfall of {_pounds(shortfall)} is projected.")
     if stated is RAG.BLUE and balance > 0:
-        reasons.append(f"BLUE (delivered) but {format_pounds(balance)} is still to achieve.")
+        reasons.append(f"BLUE (delivered) but {_pounds(balance)} is still to achieve.")
     if stated is RAG.GREEN and behind > 0:
-        reasons.append(f"GREEN but {format_pounds(behind)} behind the year-to-date profile.")
+        reasons.append(f"GREEN but {_pounds(behind)} behind the year-to-date profile.")
     if stated in (RAG.RED, RAG.AMBER) and figures.target > 0 and balance <= 0:
         reasons.append(f"{stated.word} but the full target has been achieved.")
     return reasons

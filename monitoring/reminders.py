@@ -8,6 +8,7 @@ command again (or every day) never sends the same reminder twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,11 +23,14 @@ from plans.models import DeficitRecoveryPlan
 from plans.roles import Role
 from recovery.periods import Period
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class ReminderRun:
     sent: list[str] = field(default_factory=list)  # the keys sent
     skipped: list[str] = field(default_factory=list)  # already sent before
+    failed: list[str] = field(default_factory=list)  # could not be sent: tried again next run
 
 
 def outstanding_plans(period: Period) -> list[DeficitRecoveryPlan]:
@@ -77,6 +81,10 @@ def _send_once(
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
     except IntegrityError:
         run.skipped.append(key)
+        return
+    except Exception:  # the mail server refused or is down: log it, carry on with the others
+        logger.exception("Reminder %s could not be sent; it will be tried again next run", key)
+        run.failed.append(key)
         return
     run.sent.append(key)
 

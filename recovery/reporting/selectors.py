@@ -333,10 +333,15 @@ def milestone_lines(*, period: Period, filters: ReportFilters = ReportFilters())
 
 
 def plans_not_updated(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exceptions.PlanLine]:
-    """Plans of the year with no submitted (or approved) update for the quarter."""
-    plans = _plans_of(period, filters).prefetch_related(
-        "managers",
-        Prefetch("updates", queryset=PlanUpdate.objects.filter(quarter=period.quarter), to_attr="period_updates"),
+    """Filed (submitted) plans of the year with no submitted or approved update for the quarter:
+    the same plans the reminders go out for. A draft plan is not yet expected to report."""
+    plans = (
+        _plans_of(period, filters)
+        .filter(status=DeficitRecoveryPlan.Status.SUBMITTED)
+        .prefetch_related(
+            "managers",
+            Prefetch("updates", queryset=PlanUpdate.objects.filter(quarter=period.quarter), to_attr="period_updates"),
+        )
     )
     lines = []
     for plan in plans.order_by("service_area__name", "pk"):

@@ -29,6 +29,9 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"--today must be a date like 2024-09-20 ({error}).") from error
         run = send_reminders(today=today, days=options["days"], base_url=options["base_url"].rstrip("/"))
-        self.stdout.write(f"{len(run.sent)} reminder(s) sent, {len(run.skipped)} already sent before.")
+        self.stdout.write(
+            f"{len(run.sent)} reminder(s) sent, {len(run.skipped)} already sent before, "
+            f"{len(run.failed)} could not be sent (tried again next run)."
+        )
         for key in run.sent:
             self.stdout.write(f"sent: {key}")
