@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/recovery
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
