@@ -43,18 +43,50 @@ def refuse_every_url(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise RefusedURL(f"Reports do not fetch URLs ({url[:80]!r} refused).")
 
 
-def _refusing_fetcher() -> Any:
-    """WeasyPrint (70+) takes a URLFetcher object; this one refuses every URL it is asked for."""
-    from weasyprint.urls import URLFetcher
+FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 
-    class RefusingURLFetcher(URLFetcher):
+
+def _font_face_css() -> str:
+    """@font-face rules for the fonts shipped in static/fonts (DejaVu Sans, free licence), so a
+    PDF looks the same on every server and its text stays selectable and searchable."""
+    faces = [("DejaVuSans.ttf", "normal", "normal"), ("DejaVuSans-Bold.ttf", "bold", "normal")]
+    faces.append(("DejaVuSans-Oblique.ttf", "normal", "italic"))
+    return "\n".join(
+        f'@font-face {{ font-family: "Report Sans"; src: url("{(FONT_DIR / name).as_uri()}"); '
+        f"font-weight: {weight}; font-style: {style}; }}"
+        for name, weight, style in faces
+    )
+
+
+def _shipped_font(url: str) -> Path | None:
+    """The path of a font file of ours that ``url`` names, or None for anything else."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    path = Path(unquote(parts.path)).resolve()
+    if path.parent != FONT_DIR.resolve() or path.suffix.lower() != ".ttf" or not path.is_file():
+        return None
+    return path
+
+
+def _refusing_fetcher() -> Any:
+    """WeasyPrint (70+) takes a URLFetcher object. This one serves the fonts shipped in
+    static/fonts and refuses every other URL (any file, any host)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class OwnFontsOnlyFetcher(URLFetcher):
         def __init__(self) -> None:
             super().__init__(allowed_protocols=(), allow_redirects=False, timeout=1)
 
         def fetch(self, url: str, headers: Any = None) -> Any:
-            return refuse_every_url(url)
+            font = _shipped_font(url)
+            if font is None:
+                return refuse_every_url(url)
+            return URLFetcherResponse(url, body=font.read_bytes(), headers={"Content-Type": "font/ttf"})
 
-    return RefusingURLFetcher()
+    return OwnFontsOnlyFetcher()
 
 
 def _css_string(text: str) -> str:
@@ -71,6 +103,7 @@ def report_html_for_pdf(report: Report) -> str:
             "report": report,
             "report_css": (STATIC_DIR / "report.css").read_text(encoding="utf-8"),
             "app_rag_css": _rag_css(),
+            "font_css": _font_face_css(),
             "footer_left": _css_string(footer),
         },
     )
@@ -86,8 +119,9 @@ def render_pdf(report: Report) -> bytes:
 
     html = report_html_for_pdf(report)
     document = HTML(string=html, url_fetcher=_refusing_fetcher(), base_url=None)
-    # Title, author and subject come from the document's <title> and <meta> elements.
-    pdf: bytes = document.write_pdf()
+    # Tagged PDF/UA-1: structure tree, /Lang from <html lang>, title shown by viewers. Title,
+    # author and subject come from the document's <title> and <meta> elements.
+    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
     return pdf
 
 
@@ -108,10 +142,11 @@ def render_pack_pdf(*, title: str, period: str, organisation: str, reports: list
             "generated_at": generated_at,
             "report_css": (STATIC_DIR / "report.css").read_text(encoding="utf-8"),
             "app_rag_css": _rag_css(),
+            "font_css": _font_face_css(),
             "footer": _css_string(f"{period} · produced {generated_at:%d/%m/%Y %H:%M}"),
         },
     )
-    pdf: bytes = HTML(string=html, url_fetcher=_refusing_fetcher(), base_url=None).write_pdf()
+    pdf: bytes = HTML(string=html, url_fetcher=_refusing_fetcher(), base_url=None).write_pdf(pdf_variant="pdf/ua-1")
     return pdf
 
 

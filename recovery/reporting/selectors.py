@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter, StatedTotal
 from plans.models import DeficitRecoveryPlan, Milestone, Portfolio
-from recovery.periods import Period, Quarter
+from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
 from recovery.reporting import builders, exceptions
 from recovery.reporting.report import Report
@@ -378,3 +378,43 @@ def exceptions_report(
         only=only,
         filters=filters.describe(),
     )
+
+
+def all_scheme_rows() -> list[dict[str, object]]:
+    """Every scheme in every quarter it has figures for, as the open-data feed's rows (one query)."""
+    from monitoring.calculations import balance_to_achieve
+
+    rows = []
+    quarters = SchemeQuarter.objects.select_related("scheme__service_area__portfolio__directorate").order_by(
+        "scheme__financial_year", "quarter", "scheme__service_area__order", "scheme__order", "scheme__pk"
+    )
+    for item in quarters:
+        scheme = item.scheme
+        area = scheme.service_area
+        period = Period(FinancialYear.parse(scheme.financial_year), Quarter(item.quarter))
+        rows.append(
+            {
+                "financial_year": str(period.year),
+                "quarter": period.quarter.label,
+                "quarter_end": period.end_date,
+                "directorate": area.portfolio.directorate.name,
+                "portfolio": area.portfolio.name,
+                "service_area": area.name,
+                "scheme_ref": scheme.ref,
+                "scheme_title": scheme.title,
+                "recurrence": scheme.recurrence,
+                "unallocated": scheme.is_unallocated,
+                "target": scheme.target,
+                "ytd_budget": item.ytd_budget,
+                "ytd_actual": item.ytd_actual,
+                "balance_to_achieve": balance_to_achieve(target=scheme.target, ytd_actual=item.ytd_actual),
+                "forecast_year_end": item.forecast_year_end,
+                "forecast_next_year": item.forecast_next_year,
+                "achieved_to_date": item.achieved_to_date,
+                "projected_shortfall": item.projected_shortfall,
+                "rag": RAG(item.rag) if item.rag else None,
+                "commentary": item.commentary,
+                "updated_at": item.updated_at,
+            }
+        )
+    return rows

@@ -14,5 +14,6 @@ urlpatterns = [
     path("exceptions/<fy:year>/<quarter:quarter>/", views.exceptions, name="exceptions"),
     path("pack/<fy:year>/<quarter:quarter>/", views.pack, name="pack"),
     path("plans/<int:pk>/", views.plan, name="plan"),
+    path("schemes.csv", views.schemes_csv, name="schemes_csv"),
     path("pdf/<str:result_id>/", views.pdf_status, name="pdf_status"),
 ]

@@ -26,6 +26,7 @@ from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
 from recovery.reporting.cache import cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
 from recovery.reporting.dashboard import build_dashboard
+from recovery.reporting.opendata import render_csv, render_schemes_csv
 from recovery.reporting.report import Report
 from recovery.reporting.tasks import render_report_pdf
 
@@ -35,8 +36,14 @@ FORMATS = {
     "pdf": ("application/pdf", "pdf"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "json": ("application/json", "json"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
 }
-DOWNLOADS = [("pdf", "Download PDF"), ("xlsx", "Download Excel (XLSX)"), ("json", "Download data (JSON)")]
+DOWNLOADS = [
+    ("pdf", "Download PDF"),
+    ("xlsx", "Download Excel (XLSX)"),
+    ("csv", "Download CSV (open data)"),
+    ("json", "Download data (JSON)"),
+]
 
 
 def _file_response(body: bytes, report_name: str, output: str) -> HttpResponse:
@@ -64,7 +71,12 @@ def _pdf(request: HttpRequest, report: Report, kind: str, params: dict[str, Any]
 
 def _download(report: Report, output: str) -> HttpResponse:
     content_type, extension = FORMATS[output]
-    body = renderers.render_xlsx(report) if output == "xlsx" else renderers.render_json(report)
+    if output == "xlsx":
+        body = renderers.render_xlsx(report)
+    elif output == "csv":
+        body = render_csv(report)
+    else:
+        body = renderers.render_json(report)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{report.filename_stem}.{extension}"'
     return response
@@ -307,3 +319,11 @@ def pack(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpRes
         )
         cache.set(key, pdf, 24 * 60 * 60)
     return _file_response(pdf, f"committee-pack-{period.year.start_year}-{period.quarter.label.lower()}", "pdf")
+
+
+@login_required
+@require_GET
+def schemes_csv(request: HttpRequest) -> HttpResponse:
+    """Every scheme in every quarter: the open-data feed (columns in README, "Open data")."""
+    _require_reader(request)
+    return _file_response(render_schemes_csv(selectors.all_scheme_rows()), "savings-schemes-all-quarters", "csv")

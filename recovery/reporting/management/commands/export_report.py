@@ -15,16 +15,17 @@ from monitoring.models import Scheme, SchemeQuarter
 from plans.models import DeficitRecoveryPlan, Directorate, ServiceArea
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
+from recovery.reporting.opendata import render_csv, render_schemes_csv
 from recovery.reporting.report import Report
 
-FORMATS = ("html", "pdf", "xlsx", "json")
+FORMATS = ("html", "pdf", "xlsx", "json", "csv")
 
 
 class Command(BaseCommand):
     help = "Export a report (appendix, transformation or plan) as HTML, PDF, XLSX or JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("report", choices=["appendix", "transformation", "plan"])
+        parser.add_argument("report", choices=["appendix", "transformation", "plan", "schemes"])
         parser.add_argument("--format", dest="output_format", choices=FORMATS, required=True)
         parser.add_argument("--output", required=True, help="The file to write ('-' for standard output).")
         parser.add_argument("--year", help="Financial year, e.g. 2022/23.")
@@ -35,10 +36,18 @@ class Command(BaseCommand):
         parser.add_argument("--service-area", dest="service_area", help="Service area name (summaries only).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["report"] == "schemes":
+            if options["output_format"] != "csv":
+                raise CommandError("The schemes feed is CSV only: use --format csv.")
+            self._output(render_schemes_csv(selectors.all_scheme_rows()), options, "All schemes, every quarter")
+            return
         report = self._report(options)
         body = self._render(report, options["output_format"])
+        self._output(body, options, f"{report.title} ({report.period})")
+
+    def _output(self, body: bytes, options: dict[str, Any], what: str) -> None:
         if options["output"] == "-":
-            if options["output_format"] in ("html", "json"):
+            if options["output_format"] in ("html", "json", "csv"):
                 self.stdout.write(body.decode("utf-8"))
             else:
                 # PDF and XLSX are bytes: only a real output stream can take them.
@@ -53,7 +62,7 @@ class Command(BaseCommand):
             path.write_bytes(body)
         except OSError as error:
             raise CommandError(f"Cannot write {path}: {error.strerror}.") from error
-        self.stdout.write(self.style.SUCCESS(f"Wrote {report.title} ({report.period}) to {path}."))
+        self.stdout.write(self.style.SUCCESS(f"Wrote {what} to {path}."))
 
     def _report(self, options: dict[str, Any]) -> Report:
         kind = options["report"]
@@ -125,4 +134,6 @@ class Command(BaseCommand):
             return renderers.render_xlsx(report)
         if output_format == "json":
             return renderers.render_json(report)
+        if output_format == "csv":
+            return render_csv(report)
         return renderers.render_html(report)
