@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -240,11 +241,55 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return candidate
 
 
-def _write_table(sheet: Worksheet, report: Report, section: Section) -> None:
+def _print_setup(sheet: Worksheet, report: Report, *, title_rows: str | None) -> None:
+    """A4 landscape, one page wide, the header row on every page, title and page in the footer."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
+    sheet.oddFooter.left.text = f"{report.title} – {report.period}".replace("&", "&&")[:200]
+    sheet.oddFooter.left.size = 8
+    sheet.oddFooter.right.text = "Page &P of &N"
+    sheet.oddFooter.right.size = 8
+
+
+def _table_name(title: str, used: set[str]) -> str:
+    base = "".join(ch if ch.isalnum() else "_" for ch in title).strip("_") or "Table"
+    base = ("T_" + base if not base[0].isalpha() else base)[:200]
+    name, number = base, 2
+    while name.lower() in used:
+        name = f"{base}_{number}"
+        number += 1
+    used.add(name.lower())
+    return name
+
+
+def _write_table(sheet: Worksheet, report: Report, section: Section, tables: set[str] | None = None) -> None:
     columns = section.columns
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(column.width, 8)
     sheet.freeze_panes = "A4"
+    _print_setup(sheet, report, title_rows="3:3")
+    if section.rows:
+        # The rows as a real Excel table: filter buttons and a name; the total row stays outside
+        # it, computed by the app (a filter would otherwise hide rows the total still counts).
+        from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+        last = get_column_letter(len(columns))
+        table = Table(
+            displayName=_table_name(section.title, tables if tables is not None else set()),
+            ref=f"A3:{last}{3 + len(section.rows)}",
+        )
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+        # Write-only sheets cannot read the header cells back, so the columns are named here.
+        table.tableColumns = [TableColumn(id=index, name=column.label) for index, column in enumerate(columns, start=1)]
+        with warnings.catch_warnings():
+            # openpyxl always warns in write-only mode; the columns were named just above.
+            warnings.filterwarnings("ignore", message="In write-only mode you must add table columns manually")
+            sheet.add_table(table)
     sheet.append([_text_cell(sheet, f"{report.title} – {section.title}", bold=True)])
     sheet.append([_text_cell(sheet, f"{report.organisation} · {report.period}")])
     header = []
@@ -270,6 +315,7 @@ def render_xlsx(report: Report) -> bytes:
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     summary = workbook.create_sheet(_sheet_title("Summary", used))
+    _print_setup(summary, report, title_rows=None)  # sheet properties come before the first row
     summary.column_dimensions["A"].width = 45
     summary.column_dimensions["B"].width = 90
     summary.append([_text_cell(summary, report.title, bold=True)])
@@ -290,9 +336,10 @@ def render_xlsx(report: Report) -> bytes:
     for note in report.notes:
         summary.append([_text_cell(summary, "Note"), _text_cell(summary, note)])
     summary.append([_text_cell(summary, "Produced"), _text_cell(summary, f"{report.generated_at:%d/%m/%Y %H:%M}")])
+    tables: set[str] = set()
     for section in report.sections:
         if section.kind == "table":
-            _write_table(workbook.create_sheet(_sheet_title(section.title, used)), report, section)
+            _write_table(workbook.create_sheet(_sheet_title(section.title, used)), report, section, tables)
     workbook.properties.title = report.title
     workbook.properties.subject = report.period
     workbook.properties.creator = report.organisation

@@ -110,7 +110,7 @@ def test_pack_html_gives_every_element_id_once(client, demo, monkeypatch):
         def __init__(self, *, string: str, **kwargs: object) -> None:
             documents.append(string)
 
-        def write_pdf(self) -> bytes:
+        def write_pdf(self, **options: object) -> bytes:
             return b"%PDF-1.7 fake"
 
     monkeypatch.setattr(weasyprint, "HTML", FakeHTML)

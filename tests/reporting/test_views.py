@@ -36,6 +36,7 @@ FORMATS = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
 }
 FAKE_PDF = b"%PDF-1.7 fake"
 QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -61,6 +62,8 @@ MATRIX: dict[str, tuple[list[str], dict[str, int]]] = {
     "plan": (["html", *FORMATS], statuses(others=404)),
     # The progress page of a background PDF of the plan (the appendix's: see below).
     "pdf_status": (["html"], statuses(others=404)),
+    # The all-schemes open-data CSV: a download, whatever ?format says.
+    "schemes_csv": (["csv"], statuses(manager=403, others=403)),
 }
 
 
@@ -137,6 +140,9 @@ def test_permission_matrix(client, world, pdf_calls, request, settings, name, wh
             assert body.startswith(b"%PDF")
         elif output == "xlsx":
             assert body.startswith(b"PK")
+        elif output == "csv":
+            header = body.decode("utf-8-sig").splitlines()[0]
+            assert header.startswith(("section,row_type,", "financial_year,quarter,")), header
         else:
             assert json.loads(body)["kind"] == name
 
