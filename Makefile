@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run worker serve-prod backup restore load-test migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker serve-prod backup restore load-test test-e2e e2e-deps migrate demo test test-postgres lint format check-deploy clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -68,6 +68,19 @@ test: install-test
 
 test-postgres: install-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Real-browser journeys (Playwright driving Debian's Chromium; `playwright install` cannot
+# download here). Installs chromium with apt-get when it is missing (needs root, as in CI).
+CHROMIUM ?= /usr/bin/chromium
+e2e-deps:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test-e2e: install-test e2e-deps
+	@mkdir -p var/screenshots
+	$(BIN)/python -m pytest -m e2e -p no:xdist tests/e2e
 
 lint: install-test
 	$(BIN)/ruff check .
