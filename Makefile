@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run worker serve-prod backup restore load-test test-e2e e2e-deps migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker serve-prod backup restore load-test test-e2e e2e-deps validate migrate demo test test-postgres lint format check-deploy clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -63,7 +63,17 @@ serve-prod: install
 	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --no-input
 	DJANGO_DEBUG=0 $(BIN)/gunicorn -c python:recovery.gunicorn recovery.wsgi
 
-test: install-test
+# The Nu Html Checker (npm package vnu-jar, run with the machine's Java) for the HTML validation test.
+VNU_JAR := var/tools/node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU_JAR):
+	@command -v java >/dev/null || (echo "Java is needed for the HTML checker (Debian: apt-get install default-jre-headless)" && exit 1)
+	@mkdir -p var/tools
+	npm install --silent --no-audit --no-fund --prefix var/tools vnu-jar@26 >/dev/null
+
+validate: install-test $(VNU_JAR)
+	$(BIN)/python -m pytest -p no:xdist tests/test_html_valid.py
+
+test: install-test $(VNU_JAR)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install-test
