@@ -52,7 +52,8 @@ def crawl(client, start: str = "/") -> dict[str, str]:
 
 @pytest.mark.django_db
 def test_every_page_of_every_role_is_valid_html(client, settings, tmp_path, django_user_model):
-    if not VNU_JAR.is_file() or not shutil.which("java"):
+    java = shutil.which("java")
+    if not VNU_JAR.is_file() or java is None:
         pytest.fail(f"The Nu Html Checker is needed: run `make validate` (vnu.jar at {VNU_JAR}, and java).")
     settings.DEBUG = True
     call_command("load_demo", verbosity=0)
@@ -71,7 +72,7 @@ def test_every_page_of_every_role_is_valid_html(client, settings, tmp_path, djan
     files.append(anonymous)
     assert len(files) > 40, f"only {len(files)} pages were reached"
     result = subprocess.run(  # noqa: S603 - the checker on our own saved pages
-        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "gnu", *map(str, files)],
+        [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "gnu", *map(str, files)],
         capture_output=True,
         text=True,
         timeout=300,
