@@ -1,7 +1,12 @@
 """Django admin: administrators manage the organisation (directorates, portfolios, service
 areas and who is assigned to them) and users. Plans are listed read-mostly for support."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from plans.models import Attachment, DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
@@ -61,3 +66,20 @@ class DeficitRecoveryPlanAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["managers"]
     readonly_fields = ["created_by", "created_at", "updated_at", "submitted_by", "submitted_at"]
     inlines = [MilestoneInline, AttachmentInline]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class RecoveryUserAdmin(UserAdmin):
+    """Users, with deleting a plan's responsible user refused on the admin's own confirmation
+    page (as Django does for PROTECT), rather than failing when the delete is attempted."""
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        plans = DeficitRecoveryPlan.objects.filter(managers__in=list(objs)).select_related("service_area").distinct()
+        protected = list(protected) + [
+            f"Deficit recovery plan: {plan} (the user is responsible for it)" for plan in plans
+        ]
+        return deleted, model_count, perms_needed, protected

@@ -16,10 +16,10 @@ from plans.models import DeficitRecoveryPlan
 
 @receiver(pre_delete, sender=User)
 def refuse_deleting_a_plan_manager(sender: type[User], instance: User, **kwargs: Any) -> None:
-    plans = DeficitRecoveryPlan.objects.filter(managers=instance)
-    if plans.exists():
+    plans = list(DeficitRecoveryPlan.objects.filter(managers=instance).select_related("service_area"))
+    if plans:
         raise ProtectedError(
-            f"{instance.get_username()} is responsible for {plans.count()} plan(s): deactivate the account "
+            f"{instance.get_username()} is responsible for {len(plans)} plan(s): deactivate the account "
             "instead, or make someone else responsible first.",
             set(plans),
         )

@@ -7,7 +7,7 @@ own convention; rounding is half-up and happens only here, at display.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 PENCE = Decimal("0.01")
 THOUSAND = Decimal(1000)
@@ -24,6 +24,14 @@ class MoneyError(ValueError):
     """Text that cannot be read as an amount of money."""
 
 
+def _times(value: Decimal, multiplier: Decimal) -> Decimal:
+    """value × multiplier exactly: the default 28-digit context would round a long fraction
+    (1.0000000000000000000000000001) and so let more than two places of pence through."""
+    with localcontext() as context:
+        context.prec = 80
+        return value * multiplier
+
+
 def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decimal(1)) -> Decimal | None:
     """Read an amount as people write it: ``1,234``, ``£1,234.50``, ``-2``, ``(529)`` (negative).
 
@@ -34,7 +42,7 @@ def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decim
     if text is None:
         return None
     if isinstance(text, Decimal | int) and not isinstance(text, bool):
-        value = Decimal(text) * multiplier
+        value = _times(Decimal(text), multiplier)
         return _checked(value, str(text))
     raw = str(text)
     cleaned = raw.strip().replace("\u00a0", "").replace(" ", "")
@@ -68,7 +76,7 @@ def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decim
         raise MoneyError(f"{raw.strip()!r} is not an amount of money.") from None
     if negative:
         value = -value
-    return _checked(value * multiplier, raw.strip())
+    return _checked(_times(value, multiplier), raw.strip())
 
 
 def _checked(value: Decimal, shown: str) -> Decimal:
@@ -79,8 +87,6 @@ def _checked(value: Decimal, shown: str) -> Decimal:
         raise MoneyError(f"{shown!r} is too large to be an amount.")
     if value != value.quantize(PENCE, rounding=ROUND_HALF_UP):
         raise MoneyError(f"{shown!r} has more than two decimal places of pounds (pence).")
-    if abs(value) > MAX_AMOUNT:
-        raise MoneyError(f"{shown!r} is too large to be an amount.")
     return value.quantize(PENCE)
 
 
