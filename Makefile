@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run worker serve-prod backup restore load-test test-e2e e2e-deps validate migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker serve-prod backup restore load-test test-e2e e2e-deps office-deps validate migrate demo test test-postgres lint format check-deploy clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -73,7 +73,14 @@ $(VNU_JAR):
 validate: install-test $(VNU_JAR)
 	$(BIN)/python -m pytest -p no:xdist tests/test_html_valid.py
 
-test: install-test $(VNU_JAR)
+# LibreOffice Calc for the workbook round-trip test (Debian package; needs root, as in CI).
+office-deps:
+	@if ! command -v soffice >/dev/null; then \
+	  echo "Installing Debian's libreoffice-calc-nogui for the workbook round-trip test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
+	fi
+
+test: install-test $(VNU_JAR) office-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install-test
