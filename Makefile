@@ -73,11 +73,15 @@ $(VNU_JAR):
 validate: install-test $(VNU_JAR)
 	$(BIN)/python -m pytest -p no:xdist tests/test_html_valid.py
 
-# LibreOffice Calc for the workbook round-trip test (Debian package; needs root, as in CI).
+# Debian packages some tests use (needs root, as in CI), installed only when missing:
+# LibreOffice Calc (workbook round trip) and poppler-utils (pdftotext, pdfinfo for PDF checks).
 office-deps:
-	@if ! command -v soffice >/dev/null; then \
-	  echo "Installing Debian's libreoffice-calc-nogui for the workbook round-trip test"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
+	@missing=""; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the tests:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 test: install-test $(VNU_JAR) office-deps
@@ -95,7 +99,7 @@ e2e-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-test-e2e: install-test e2e-deps
+test-e2e: install-test e2e-deps office-deps
 	@mkdir -p var/screenshots
 	$(BIN)/python -m pytest -m e2e -p no:xdist tests/e2e
 
