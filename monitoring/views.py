@@ -176,7 +176,10 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
     record = selectors.monitoring_quarter(period)
     if record is not None and record.is_locked:
         raise services.QuarterLocked(period)
-    form = SchemeQuarterForm(request.POST or None, initial=_scheme_form_initial(row))
+    # Ids unique to the row (the grid's filter form above also has a "rag" field); names unchanged.
+    form = SchemeQuarterForm(
+        request.POST or None, initial=_scheme_form_initial(row), auto_id=f"id_scheme{row.scheme.pk}_%s"
+    )
     status = 200
     conflict = None
     if request.method == "POST":

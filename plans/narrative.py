@@ -36,6 +36,8 @@ def _table(rows: list[str]) -> str:
         return ""  # a table of nothing but |---| rules has nothing to show
     header, *rest = [_cells(row) for row in body_rows]
     parts = ['<div class="table-responsive"><table class="table table-sm table-bordered narrative-table">']
+    # Every table has a caption; a narrative's table is described by its columns.
+    parts.append(f'<caption class="visually-hidden">Table of {escape(", ".join(header))}</caption>')
     parts.append("<thead><tr>" + "".join(f'<th scope="col">{escape(cell)}</th>' for cell in header) + "</tr></thead>")
     if rest:
         parts.append("<tbody>")

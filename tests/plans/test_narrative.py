@@ -13,7 +13,7 @@ from plans.narrative import render_narrative
 
 # The only tags render_narrative writes itself; anything else in the output came from the user.
 ALLOWED_TAG = re.compile(
-    r'</?(?:p|br|ul|li|thead|tbody|tr|td)>|<th scope="col">|</th>'
+    r'</?(?:p|br|ul|li|thead|tbody|tr|td)>|<th scope="col">|</th>|<caption class="visually-hidden">|</caption>'
     r'|<div class="table-responsive">|</div>|<table class="table table-sm table-bordered narrative-table">|</table>'
 )
 
