@@ -52,12 +52,21 @@ def test_a_large_report_is_queued_and_the_status_page_says_so(executive_client, 
     assert b'http-equiv="refresh"' in status.content  # keeps checking without JavaScript
 
 
-def run_worker():
-    """The real worker, processing what is queued and then stopping."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+@pytest.fixture
+def run_worker(monkeypatch):
+    """The real worker, processing what is queued and then stopping. In production it is a
+    process of its own; here it shares the test's database connection, which it must not close
+    (on PostgreSQL that would end the test's transaction)."""
+    from django_tasks_db.management.commands import db_worker
+
+    def run() -> None:
+        monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    return run
 
 
-def test_when_the_task_has_run_the_status_page_serves_the_pdf(executive_client, settings, tiny_threshold):
+def test_when_the_task_has_run_the_status_page_serves_the_pdf(executive_client, settings, tiny_threshold, run_worker):
     settings.TASKS = DATABASE
     response = executive_client.get(TRANSFORMATION)
     assert response.status_code == 302
@@ -69,7 +78,9 @@ def test_when_the_task_has_run_the_status_page_serves_the_pdf(executive_client, 
     assert pdf.content.startswith(b"%PDF")
 
 
-def test_a_failed_render_shows_an_error_and_a_way_to_try_again(executive_client, settings, tiny_threshold, monkeypatch):
+def test_a_failed_render_shows_an_error_and_a_way_to_try_again(
+    executive_client, settings, tiny_threshold, monkeypatch, run_worker
+):
     settings.TASKS = DATABASE
 
     def broken(report):
