@@ -179,6 +179,15 @@ THIN = Side(style="thin", color="ADB5BD")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="E9ECEF")
 TOTAL_FILL = PatternFill("solid", fgColor="F1F3F5")
+# Style objects are made once and shared. Cells have no borders of their own: the Excel table's
+# style draws the grid, and per-cell borders were most of the time openpyxl took.
+BOLD = Font(bold=True)
+TOP = Alignment(vertical="top")
+TOP_WRAPPED = Alignment(wrap_text=True, vertical="top")
+RAG_STYLES = {
+    rag: (PatternFill("solid", fgColor=background), Font(bold=True, color=colour))
+    for rag, (background, colour) in RAG_FILLS.items()
+}
 
 
 def _text_cell(sheet: Worksheet, text: str, *, bold: bool = False) -> WriteOnlyCell:
@@ -187,7 +196,7 @@ def _text_cell(sheet: Worksheet, text: str, *, bold: bool = False) -> WriteOnlyC
     # leading "=", so the type is set back to string explicitly.
     cell.data_type = "s"
     if bold:
-        cell.font = Font(bold=True)
+        cell.font = BOLD
     return cell
 
 
@@ -196,10 +205,7 @@ def _value_cell(sheet: Worksheet, value: Any, column: Column, *, bold: bool, fil
         rag = value if isinstance(value, RAG) else None
         cell = _text_cell(sheet, rag.word if rag else "")
         if rag:
-            background, colour = RAG_FILLS[rag]
-            cell.fill = PatternFill("solid", fgColor=background)
-            cell.font = Font(bold=True, color=colour)
-        cell.border = BORDER
+            cell.fill, cell.font = RAG_STYLES[rag]
         return cell
     if column.numeric and isinstance(value, Decimal):
         number = value / THOUSAND if column.unit is Unit.THOUSANDS else value
@@ -213,10 +219,10 @@ def _value_cell(sheet: Worksheet, value: Any, column: Column, *, bold: bool, fil
         cell = _text_cell(sheet, "")
     else:
         cell = _text_cell(sheet, "" if value is None else str(value))
-        cell.alignment = Alignment(wrap_text=column.wrap, vertical="top")
-    cell.border = BORDER
+        if column.wrap:
+            cell.alignment = TOP_WRAPPED
     if bold:
-        cell.font = Font(bold=True)
+        cell.font = BOLD
     if fill is not None:
         cell.fill = fill
     return cell
@@ -297,7 +303,7 @@ def _write_table(sheet: Worksheet, report: Report, section: Section, tables: set
         cell = _text_cell(sheet, column.label, bold=True)
         cell.fill = HEADER_FILL
         cell.border = BORDER
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = TOP_WRAPPED
         header.append(cell)
     sheet.append(header)
     for row in section.rows:
