@@ -13,6 +13,8 @@ from typing import BinaryIO
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from monitoring.models import MonitoringQuarter, Scheme, SchemeQuarter
 from monitoring.tracker import Problem, Tracker, TrackerRow, read_tracker
@@ -22,6 +24,14 @@ from recovery.audit import by
 from recovery.periods import FinancialYear, Period
 
 SCHEME_FIELDS = ("recurrence", "is_unallocated", "target", "timeline", "challenges")
+QUARTER_FIELDS = (
+    "ytd_budget",
+    "ytd_actual",
+    "forecast_year_end",
+    "forecast_next_year",
+    "achieved_to_date",
+    "projected_shortfall",
+)
 
 
 @dataclass
@@ -97,10 +107,82 @@ def _locked_periods(rows: list[TrackerRow]) -> set[Period]:
     return locked
 
 
-def _find_area(row: TrackerRow, *, create: bool, user: User | None) -> ServiceArea | None:
-    area = ServiceArea.objects.filter(
-        portfolio__directorate__name__iexact=row.directorate, name__iexact=row.service_area
-    ).first()
+class _Lookups:
+    """Everything the import matches rows against, read in four queries up front (not two
+    queries a row): service areas, the file's years' schemes and their quarters' figures."""
+
+    def __init__(self, rows: list[TrackerRow]) -> None:
+        self.areas = {
+            (area.portfolio.directorate.name.lower(), area.name.lower()): area
+            for area in ServiceArea.objects.select_related("portfolio__directorate")
+        }
+        years = {row.financial_year.start_year for row in rows}
+        schemes = list(Scheme.objects.filter(financial_year__in=years))
+        self.schemes = {(s.service_area_id, int(s.financial_year.start_year), s.ref, s.title): s for s in schemes}
+        self.counts: dict[tuple[int, int], int] = {}
+        for scheme in schemes:
+            key = (scheme.service_area_id, int(scheme.financial_year.start_year))
+            self.counts[key] = self.counts.get(key, 0) + 1
+        self.quarters = {
+            (item.scheme_id, int(item.quarter)): item
+            for item in SchemeQuarter.objects.filter(scheme__in=[s.pk for s in schemes])
+        }
+
+    def scheme(self, area: ServiceArea, row: TrackerRow) -> Scheme | None:
+        return self.schemes.get((area.pk, row.financial_year.start_year, row.ref, row.title))
+
+    def add_scheme(self, scheme: Scheme, row: TrackerRow) -> None:
+        self.schemes[(scheme.service_area_id, row.financial_year.start_year, row.ref, row.title)] = scheme
+
+
+class _Writes:
+    """The import's writes, made in bulk at the end with their history (simple-history's bulk
+    helpers), rather than one save and one history insert per row."""
+
+    def __init__(self, user: User | None) -> None:
+        self.user = user
+        self.new_schemes: dict[int, Scheme] = {}
+        self.changed_schemes: dict[int, Scheme] = {}
+        self.new_quarters: dict[int, SchemeQuarter] = {}
+        self.changed_quarters: dict[int, SchemeQuarter] = {}
+
+    def scheme(self, scheme: Scheme) -> None:
+        (self.new_schemes if scheme.pk is None else self.changed_schemes)[id(scheme)] = scheme
+
+    def quarter(self, row: SchemeQuarter) -> None:
+        if row.pk is None:
+            self.new_quarters[id(row)] = row
+        elif id(row) not in self.changed_quarters:
+            row.version += 1  # an open edit form of this row is now out of date
+            row.updated_at = timezone.now()  # bulk_update does not apply auto_now
+            self.changed_quarters[id(row)] = row
+
+    def flush(self) -> None:
+        bulk_create_with_history(list(self.new_schemes.values()), Scheme, default_user=self.user)
+        if self.changed_schemes:
+            bulk_update_with_history(
+                list(self.changed_schemes.values()), Scheme, fields=list(SCHEME_FIELDS), default_user=self.user
+            )
+        for row in self.new_quarters.values():
+            row.scheme = row.scheme  # the scheme has its primary key now
+        bulk_create_with_history(list(self.new_quarters.values()), SchemeQuarter, default_user=self.user)
+        if self.changed_quarters:
+            fields = [*QUARTER_FIELDS, "rag", "updated_by", "version", "updated_at"]
+            bulk_update_with_history(
+                list(self.changed_quarters.values()), SchemeQuarter, fields=fields, default_user=self.user
+            )
+
+
+def _find_area(
+    row: TrackerRow, *, create: bool, user: User | None, lookups: _Lookups | None = None
+) -> ServiceArea | None:
+    key = (row.directorate.lower(), row.service_area.lower())
+    if lookups is not None:
+        area = lookups.areas.get(key)
+    else:
+        area = ServiceArea.objects.filter(
+            portfolio__directorate__name__iexact=row.directorate, name__iexact=row.service_area
+        ).first()
     if area is not None or not create:
         return area
     directorate = Directorate.objects.filter(name__iexact=row.directorate).first()
@@ -115,6 +197,8 @@ def _find_area(row: TrackerRow, *, create: bool, user: User | None) -> ServiceAr
     order = ServiceArea.objects.filter(portfolio__directorate=directorate).count() + 1
     area = by(user, ServiceArea(portfolio=portfolio, name=row.service_area, order=order))
     area.save()
+    if lookups is not None:
+        lookups.areas[key] = area
     return area
 
 
@@ -135,7 +219,8 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
     if summary.errors:
         return summary
     areas_seen: set[tuple[str, str]] = set()
-    order_by_area: dict[int, int] = {}
+    lookups = _Lookups(tracker.rows)
+    writes = _Writes(user)
     # A scheme new to the database counts once as new; its later rows (another quarter) update it,
     # in the preview as in the import. The same scheme and quarter twice: the later row wins.
     new_schemes: set[tuple[str, str, object, str, str]] = set()
@@ -152,16 +237,14 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
                 )
             )
         rows_seen[quarter_identity] = row.row
-        area = _find_area(row, create=write, user=user)
+        area = _find_area(row, create=write, user=user, lookups=lookups)
         key = (row.directorate.lower(), row.service_area.lower())
         if area is None and key not in areas_seen:
             summary.new_service_areas.append(f"{row.service_area} ({row.directorate})")
         areas_seen.add(key)
         scheme = None
         if area is not None:
-            scheme = Scheme.objects.filter(
-                service_area=area, financial_year=row.financial_year, ref=row.ref, title=row.title
-            ).first()
+            scheme = lookups.scheme(area, row)
         values = _scheme_values(row, new=scheme is None)
         changed = scheme is None
         if scheme is not None:
@@ -169,7 +252,7 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
         quarter_row = None
         quarter_values = _quarter_values(row) if row.quarter is not None else {}
         if scheme is not None and row.quarter is not None:
-            quarter_row = SchemeQuarter.objects.filter(scheme=scheme, quarter=row.quarter).first()
+            quarter_row = lookups.quarters.get((id(scheme) if scheme.pk is None else scheme.pk, int(row.quarter)))
             if quarter_row is None:
                 changed = changed or row.has_quarter_figures
             else:
@@ -186,22 +269,28 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
         if not write or not changed or area is None:
             continue
         if scheme is None:
-            next_order = order_by_area.get(area.pk)
-            if next_order is None:
-                next_order = Scheme.objects.filter(service_area=area, financial_year=row.financial_year).count()
-            order_by_area[area.pk] = next_order + 1
+            count_key = (area.pk, row.financial_year.start_year)
+            lookups.counts[count_key] = lookups.counts.get(count_key, 0) + 1
             scheme = Scheme(
-                service_area=area, financial_year=row.financial_year, ref=row.ref, title=row.title, order=next_order + 1
+                service_area=area,
+                financial_year=row.financial_year,
+                ref=row.ref,
+                title=row.title,
+                order=lookups.counts[count_key],
             )
         for name, value in values.items():
             setattr(scheme, name, value)
-        by(user, scheme).save()
+        writes.scheme(scheme)
+        lookups.add_scheme(scheme, row)
         if row.quarter is not None and (row.has_quarter_figures or quarter_row is not None):
             quarter_row = quarter_row or SchemeQuarter(scheme=scheme, quarter=row.quarter)
             for name, value in quarter_values.items():
                 setattr(quarter_row, name, value)
             quarter_row.updated_by = user
-            by(user, quarter_row).save()
+            writes.quarter(quarter_row)
+            lookups.quarters[(id(scheme) if scheme.pk is None else scheme.pk, int(row.quarter))] = quarter_row
+    if write:
+        writes.flush()
     return summary
 
 

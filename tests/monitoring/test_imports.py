@@ -347,23 +347,26 @@ def test_with_any_error_nothing_is_imported(imported_004, finance, change, colum
 
 
 def test_the_whole_import_is_one_transaction(imported_004, finance, monkeypatch):
+    """A failure after some rows were written (the figures' bulk update has run) leaves nothing."""
+    from monitoring import imports
+
     class Boom(Exception):
         pass
 
-    saved = []
-    original = SchemeQuarter.save
+    original = imports.bulk_update_with_history
+    written = []
 
-    def failing_save(self, *args, **kwargs):
-        saved.append(self)
-        if len(saved) == 3:
-            raise Boom
-        return original(self, *args, **kwargs)
+    def write_then_fail(objs, model, *args, **kwargs):
+        original(objs, model, *args, **kwargs)
+        written.extend(objs)
+        raise Boom
 
     data = edited(TRACKER_004, {(row, "YTD actual"): 1 for row in (2, 3, 4, 5)})
     before = state()
-    monkeypatch.setattr(SchemeQuarter, "save", failing_save)
+    monkeypatch.setattr(imports, "bulk_update_with_history", write_then_fail)
     with pytest.raises(Boom):
         import_file(data, finance)
+    assert written, "the failure came after rows were written"
     assert state() == before
 
 
