@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run worker serve-prod backup restore load-test test-e2e e2e-deps office-deps validate migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker serve-prod backup restore load-test bench test-e2e e2e-deps office-deps validate migrate demo test test-postgres lint format check-deploy clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -121,6 +121,11 @@ check-deploy: install
 # SQLite, PostgreSQL, and two instances sharing PostgreSQL and Redis. Fails on any error or lost write.
 load-test: install-test
 	$(BIN)/python bench/load_test.py
+
+# Benchmarks (about 4 minutes on 2 cores): each figure as a ratio against a baseline measured side
+# by side in the same run; results in var/bench/latest.json and README. BENCH_ARGS=--profile profiles misses.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # A backup of everything (all apps, history included) as compressed JSON under var/backups/,
 # whichever database is in use. For PostgreSQL in production also use pg_dump (see README).
