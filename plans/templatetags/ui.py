@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -23,9 +25,10 @@ def error_summary(*forms_and_formsets: Any) -> dict[str, Any]:
     return {"forms": forms, "formsets": formsets, "has_errors": has_errors}
 
 
-@register.inclusion_tag("partials/rag_badge.html")
-def rag_badge(value: Any, *, small: bool = False) -> dict[str, Any]:
-    """A RAG badge: the colour and, always, the word."""
+@register.simple_tag
+def rag_badge(value: Any, *, small: bool = False) -> str:
+    """A RAG badge: the colour and, always, the word. A simple tag, not a template: it is drawn
+    twice on every row of the scheme grid."""
     from recovery.rag import RAG
 
     rag = None
@@ -34,4 +37,7 @@ def rag_badge(value: Any, *, small: bool = False) -> dict[str, Any]:
             rag = value if isinstance(value, RAG) else RAG.parse(str(value))
         except ValueError:
             rag = None
-    return {"rag": rag, "small": small}
+    if rag is None:
+        return mark_safe('<span class="badge rag rag-none">Not rated</span>')
+    extra = " rag-small" if small else ""
+    return format_html('<span class="badge rag rag-{}{}">{}</span>', rag.value.lower(), extra, rag.word)
