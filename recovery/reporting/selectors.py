@@ -52,34 +52,7 @@ def scheme_lines(*, period: Period, filters: ReportFilters = ReportFilters()) ->
         Prefetch("quarters", queryset=SchemeQuarter.objects.filter(quarter=period.quarter), to_attr="report_quarter")
     )
     schemes = schemes.order_by("service_area__order", "service_area__name", "order", "pk")
-    lines = []
-    for scheme in schemes:
-        figures = scheme.report_quarter[0] if scheme.report_quarter else None
-        area = scheme.service_area
-        lines.append(
-            builders.SchemeLine(
-                directorate=area.portfolio.directorate.name,
-                portfolio=area.portfolio.name,
-                service_area=area.name,
-                service_area_order=area.order,
-                ref=scheme.ref,
-                title=scheme.title,
-                target=scheme.target,
-                recurrence=scheme.recurrence,
-                is_unallocated=scheme.is_unallocated,
-                ytd_budget=figures.ytd_budget if figures else None,
-                ytd_actual=figures.ytd_actual if figures else None,
-                forecast_year_end=figures.forecast_year_end if figures else None,
-                forecast_next_year=figures.forecast_next_year if figures else None,
-                achieved_to_date=figures.achieved_to_date if figures else None,
-                projected_shortfall=figures.projected_shortfall if figures else None,
-                rag=RAG(figures.rag) if figures and figures.rag else None,
-                timeline=scheme.timeline,
-                challenges=scheme.challenges,
-                commentary=figures.commentary if figures else "",
-            )
-        )
-    return lines
+    return [_line_from(scheme, scheme.report_quarter[0] if scheme.report_quarter else None) for scheme in schemes]
 
 
 def portfolios_in_scope(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[str]:
