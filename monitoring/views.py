@@ -27,7 +27,7 @@ from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuart
 from plans.models import Directorate, ServiceArea
 from plans.rules import can
 from plans.views import current_user
-from recovery.concurrency import ConcurrentEdit
+from recovery.concurrency import ConcurrentEdit, keep_typed
 from recovery.formtools import add_validation_errors
 from recovery.history import history_of
 from recovery.periods import FinancialYear, Period, Quarter
@@ -196,9 +196,7 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
                 )
             except ConcurrentEdit as error:
                 conflict = error
-                data = request.POST.copy()
-                data["version"] = str(error.current_version)
-                form.data = data
+                keep_typed(form, request.POST, error)
             except ValidationError as error:
                 add_validation_errors(form, error)
             else:
@@ -313,9 +311,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
                     )
             except ConcurrentEdit as error:
                 conflict = error
-                data = request.POST.copy()
-                data["version"] = str(error.current_version)
-                form.data = data
+                keep_typed(form, request.POST, error)
             except ValidationError as error:
                 add_validation_errors(form, error)
             else:

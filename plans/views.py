@@ -20,7 +20,7 @@ from plans.forms import MILESTONES_GUIDANCE, AttachmentForm, MilestoneFormSet, P
 from plans.models import DeficitRecoveryPlan
 from plans.roles import Role, has_role
 from plans.rules import can
-from recovery.concurrency import ConcurrentEdit
+from recovery.concurrency import ConcurrentEdit, keep_typed
 from recovery.formtools import add_validation_errors
 from recovery.history import history_of
 from recovery.periods import Period, Quarter
@@ -138,9 +138,7 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
             except ConcurrentEdit as error:
                 # Keep everything typed; the next save goes over the newer version.
                 conflict = error
-                data = request.POST.copy()
-                data["version"] = str(error.current_version)
-                form.data = data
+                keep_typed(form, request.POST, error)
                 status = 409
             except PermissionDenied as error:
                 form.add_error(None, f"{error} What you typed is below, so you can copy it.")

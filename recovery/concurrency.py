@@ -51,3 +51,11 @@ def _version_of(change: Change) -> int:
 
 def bump(instance: Any) -> None:
     instance.version = (instance.version or 0) + 1
+
+
+def keep_typed(form: Any, data: Any, error: ConcurrentEdit) -> None:
+    """After a refused save: the form keeps everything typed, now based on the current version,
+    so saving again goes over the newer record (the user has seen what changed)."""
+    kept = data.copy()
+    kept["version"] = str(error.current_version)
+    form.data = kept
