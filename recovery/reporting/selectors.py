@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -23,14 +24,15 @@ class ReportFilters:
     portfolio: int | None = None
     service_area: int | None = None
 
-    def apply(self, schemes: QuerySet[Scheme]) -> QuerySet[Scheme]:
+    def apply(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """Narrow schemes or plans (both belong to a service area) to the filters given."""
         if self.directorate:
-            schemes = schemes.filter(service_area__portfolio__directorate_id=self.directorate)
+            queryset = queryset.filter(service_area__portfolio__directorate_id=self.directorate)
         if self.portfolio:
-            schemes = schemes.filter(service_area__portfolio_id=self.portfolio)
+            queryset = queryset.filter(service_area__portfolio_id=self.portfolio)
         if self.service_area:
-            schemes = schemes.filter(service_area_id=self.service_area)
-        return schemes
+            queryset = queryset.filter(service_area_id=self.service_area)
+        return queryset
 
     def describe(self) -> dict[str, str]:
         """The filters by name, for the report's heading."""
@@ -261,14 +263,7 @@ def scheme_exceptions(*, period: Period, filters: ReportFilters = ReportFilters(
 
 
 def _plans_of(period: Period, filters: ReportFilters) -> QuerySet[DeficitRecoveryPlan]:
-    plans = DeficitRecoveryPlan.objects.filter(financial_year=period.year).with_organisation()
-    if filters.directorate:
-        plans = plans.filter(service_area__portfolio__directorate_id=filters.directorate)
-    if filters.portfolio:
-        plans = plans.filter(service_area__portfolio_id=filters.portfolio)
-    if filters.service_area:
-        plans = plans.filter(service_area_id=filters.service_area)
-    return plans
+    return filters.apply(DeficitRecoveryPlan.objects.filter(financial_year=period.year).with_organisation())
 
 
 def milestone_lines(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exceptions.MilestoneLine]:
