@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -30,6 +31,17 @@ def env_bool(name: str, default: bool = False) -> bool:
 def env_list(name: str, default: str = "") -> list[str]:
     """Read a comma-separated environment variable as a list of non-empty items."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def oidc_origins(*urls: str) -> list[str]:
+    """The scheme://host[:port] of each URL given (empty ones skipped), without repeats."""
+    origins: list[str] = []
+    for url in urls:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+        if origin and origin not in origins:
+            origins.append(origin)
+    return origins
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
@@ -68,6 +80,7 @@ INSTALLED_APPS = [
     "plans",
     "monitoring",
     "recovery.reporting",
+    "recovery.accounts",
 ]
 
 MIDDLEWARE = [
@@ -135,8 +148,51 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Username and password; with DJANGO_LOCAL_LOGIN=superusers only for superusers.
+    "recovery.accounts.backends.LocalPasswordBackend",
+    # OpenID Connect single sign-on (mozilla-django-oidc); inert unless OIDC_ISSUER is set.
+    "recovery.accounts.backends.SingleSignOnBackend",
 ]
+
+# Who may sign in with a password: "all" (the default) or "superusers" (break-glass accounts
+# only, when everyone else signs in with the council's identity provider).
+LOCAL_LOGIN = os.environ.get("DJANGO_LOCAL_LOGIN", "all").strip().lower() or "all"
+if LOCAL_LOGIN not in {"all", "superusers"}:
+    raise ImproperlyConfigured(f'DJANGO_LOCAL_LOGIN must be "all" or "superusers", not "{LOCAL_LOGIN}".')
+
+# Single sign-on by OpenID Connect (see README "Signing in with the council's accounts"). Off
+# unless OIDC_ISSUER and OIDC_CLIENT_ID are set; then the provider's endpoints are read from its
+# discovery document (OIDC_DISCOVERY_URL, by default <issuer>/.well-known/openid-configuration).
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "").strip()
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+if bool(OIDC_ISSUER) != bool(OIDC_RP_CLIENT_ID):
+    raise ImproperlyConfigured("Single sign-on needs both OIDC_ISSUER and OIDC_CLIENT_ID (or neither).")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+# The ID-token (or userinfo) claim that lists the user's groups, and which groups give each role:
+# comma-separated group names or IDs as the provider sends them (Entra ID: object IDs or app roles).
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups").strip()
+OIDC_ROLE_GROUPS = {
+    "Service manager": env_list("OIDC_GROUPS_SERVICE_MANAGER"),
+    "Finance officer": env_list("OIDC_GROUPS_FINANCE_OFFICER"),
+    "Executive": env_list("OIDC_GROUPS_EXECUTIVE"),
+    "Administrator": env_list("OIDC_GROUPS_ADMINISTRATOR"),
+}
+# "Sign in with <this>" on the sign-in page.
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip()
+# Fixed by this app (the library's names): state and nonce checked, PKCE (S256) used, the ID token
+# kept in the session for the provider's sign-out, a timeout on every call to the provider.
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_STORE_ID_TOKEN = True
+OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT_SECONDS", 10))
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH")
+OIDC_CALLBACK_CLASS = "recovery.accounts.views.SingleSignOnCallbackView"
+OIDC_AUTHENTICATE_CLASS = "recovery.accounts.views.SingleSignOnStartView"
+OIDC_OP_LOGOUT_URL_METHOD = "recovery.accounts.views.provider_logout_url"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -161,6 +217,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Single sign-on checks no password here (the provider does its own lockout): axes leaves it alone.
+AXES_WHITELIST_CALLABLE = "recovery.accounts.backends.is_not_a_password_attempt"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -274,7 +332,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
-        "form-action": ["'self'"],
+        # The identity provider's host too: signing out redirects there to end its session.
+        "form-action": ["'self'", *oidc_origins(OIDC_ISSUER, OIDC_DISCOVERY_URL)],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],

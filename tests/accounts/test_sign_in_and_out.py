@@ -1,0 +1,189 @@
+"""The sign-in page, local passwords beside single sign-on (DJANGO_LOCAL_LOGIN), django-axes,
+and signing out at the provider too (RP-initiated logout)."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+
+from plans.roles import Role
+from recovery.accounts.models import SignInEvent
+from tests.accounts.conftest import set_user, sign_in
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "a-long-test-password-1"
+
+
+def logged_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def password_login(client, username, password=PASSWORD):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+# --- with nothing configured, signing in is as it was ---------------------------------------------
+
+
+def test_without_configuration_the_sign_in_page_has_no_single_sign_on(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Sign in with" not in page
+    assert 'name="password"' in page
+    assert "break-glass" not in page
+
+
+@pytest.mark.parametrize("path", ["/oidc/authenticate/", "/oidc/callback/?code=x&state=y"])
+def test_without_configuration_the_single_sign_on_addresses_are_not_found(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_without_configuration_a_password_signs_in_as_before(client):
+    UserFactory(username="finance", role=Role.FINANCE_OFFICER)
+    assert password_login(client, "finance").status_code == 302
+    assert logged_in(client)
+    event = SignInEvent.objects.get()
+    assert (event.kind, event.method, event.username) == ("signed_in", "password", "finance")
+
+
+def test_a_wrong_password_is_in_the_audit(client):
+    UserFactory(username="finance", role=Role.FINANCE_OFFICER)
+    password_login(client, "finance", "wrong-password-entirely")
+    event = SignInEvent.objects.get()
+    assert (event.kind, event.method, event.username, event.user) == ("refused", "password", "finance", None)
+
+
+# --- the sign-in page with single sign-on -------------------------------------------------------
+
+
+def test_the_sign_in_page_offers_the_organisation_with_the_page_asked_for(client, sso):
+    page = client.get("/accounts/login/?next=/reports/").content.decode()
+    assert "Sign in with Example Council" in page
+    assert 'href="/oidc/authenticate/?next=%2Freports%2F"' in page
+    assert 'name="password"' in page  # local accounts still sign in (DJANGO_LOCAL_LOGIN=all)
+
+
+def test_the_start_goes_to_the_provider_with_this_client(client, sso):
+    location = urlsplit(client.get("/oidc/authenticate/")["Location"])
+    query = parse_qs(location.query)
+    assert f"{location.scheme}://{location.netloc}" == sso
+    assert query["client_id"] == ["recovery-app"]
+    assert query["redirect_uri"] == ["http://testserver/oidc/callback/"]
+    assert query["scope"] == ["openid email profile"]
+    assert query["response_type"] == ["code"]
+
+
+# --- DJANGO_LOCAL_LOGIN=superusers ----------------------------------------------------------------
+
+
+@pytest.fixture
+def superusers_only(settings, sso):
+    settings.LOCAL_LOGIN = "superusers"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_with_local_login_off_only_a_superuser_can_use_a_password(client, superusers_only, role):
+    UserFactory(username="someone", role=role, is_staff=role is Role.ADMINISTRATOR)
+    response = password_login(client, "someone")
+    assert response.status_code == 200
+    assert not logged_in(client)
+    assert "only for break-glass administrator accounts" in response.content.decode()
+
+    UserFactory(username="breakglass", is_superuser=True, is_staff=True)
+    assert password_login(client, "breakglass").status_code == 302
+    assert logged_in(client)
+
+
+def test_with_local_login_off_the_password_form_is_folded_away_under_break_glass(client, superusers_only):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Sign in with Example Council" in page
+    assert "<summary>Break-glass administrator sign-in</summary>" in page
+
+
+def test_switching_local_login_off_ends_the_password_sessions_of_other_users(client, settings):
+    UserFactory(username="finance", role=Role.FINANCE_OFFICER)
+    password_login(client, "finance")
+    assert client.get("/monitoring/").status_code == 200
+    settings.LOCAL_LOGIN = "superusers"
+    assert client.get("/monitoring/").status_code == 302  # to the sign-in page
+
+
+def test_with_local_login_off_single_sign_on_still_works(client, superusers_only, sso):
+    subject = f"subject-{uuid.uuid4()}"
+    set_user(sso, subject, {"email": "e@council.example", "groups": ["executives"]})
+    assert sign_in(client, sso, subject).status_code == 302
+    assert client.get("/reports/").status_code == 200
+
+
+# --- django-axes beside single sign-on ----------------------------------------------------------
+
+
+def test_refused_single_sign_ons_do_not_lock_anyone_out(client, sso):
+    for _ in range(6):
+        subject = f"subject-{uuid.uuid4()}"
+        set_user(sso, subject, {"email": "n@council.example", "groups": ["nothing"]})
+        assert sign_in(client, sso, subject).status_code == 403
+    subject = f"subject-{uuid.uuid4()}"
+    set_user(sso, subject, {"email": "ok@council.example", "groups": ["executives"]})
+    assert sign_in(client, sso, subject).status_code == 302
+    client.post("/accounts/logout/")
+    UserFactory(username="finance", role=Role.FINANCE_OFFICER)
+    assert password_login(client, "finance").status_code == 302
+
+
+def test_passwords_are_still_locked_out_with_single_sign_on_on(client, sso):
+    UserFactory(username="finance", role=Role.FINANCE_OFFICER)
+    for _ in range(5):
+        password_login(client, "finance", "wrong-password-entirely")
+    assert password_login(client, "finance").status_code == 429
+    assert not logged_in(client)
+
+
+# --- signing out ----------------------------------------------------------------------------------
+
+
+def test_signing_out_after_single_sign_on_ends_the_provider_session_too(client, sso):
+    subject = f"subject-{uuid.uuid4()}"
+    set_user(sso, subject, {"email": "e@council.example", "groups": ["executives"]})
+    sign_in(client, sso, subject)
+    id_token = client.session["oidc_id_token"]
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{sso}/oauth2/end_session"
+    query = parse_qs(location.query)
+    assert query["id_token_hint"] == [id_token]
+    assert query["post_logout_redirect_uri"] == ["http://testserver/accounts/login/"]
+    assert query["client_id"] == ["recovery-app"]
+    assert not logged_in(client)
+    assert client.get("/reports/").status_code == 302
+
+
+def test_signing_out_after_a_password_stays_here(client, sso):
+    UserFactory(username="finance", role=Role.FINANCE_OFFICER)
+    password_login(client, "finance")
+    response = client.post("/accounts/logout/")
+    assert response["Location"] == "/accounts/login/"
+    assert not logged_in(client)
+
+
+def test_signing_out_needs_a_post(client, sso):
+    UserFactory(username="finance", role=Role.FINANCE_OFFICER)
+    password_login(client, "finance")
+    assert client.get("/accounts/logout/").status_code == 405
+    assert logged_in(client)
+
+
+def test_a_single_sign_on_account_has_no_password_to_change(client, sso):
+    subject = f"subject-{uuid.uuid4()}"
+    set_user(sso, subject, {"email": "e@council.example", "groups": ["executives"]})
+    sign_in(client, sso, subject)
+    page = client.get("/reports/").content.decode()
+    assert "Change password" not in page
+    assert "Sign out" in page
+    assert not User.objects.get(email="e@council.example").has_usable_password()

@@ -1,0 +1,166 @@
+"""Tokens that must be refused, served by a provider of our own (tests/accounts/fake_provider.py):
+forged, expired, for another client or from another issuer, replayed or tampered with. Each is
+refused with a page that says so, nothing is signed in, no account is created, and the refusal
+is in the audit. Also: state, nonce and PKCE are really used."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+import requests
+from django.contrib.auth.models import User
+
+from recovery.accounts.models import ExternalIdentity, SignInEvent
+from tests.accounts.conftest import sign_in
+from tests.accounts.fake_provider import FakeProvider, new_key
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_refused(client, response, status=400):
+    assert response.status_code == status, response.content
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.exists()
+    assert not ExternalIdentity.objects.exists()
+    assert SignInEvent.objects.filter(kind=SignInEvent.Kind.REFUSED, method=SignInEvent.Method.SINGLE_SIGN_ON).exists()
+    assert not SignInEvent.objects.filter(kind=SignInEvent.Kind.SIGNED_IN).exists()
+
+
+def test_a_good_token_signs_in(client, fake_provider):
+    response = sign_in(client, None, "")
+    assert response.status_code == 302
+    assert ExternalIdentity.objects.get(subject="user-1").user.groups.get().name == "Finance officer"
+
+
+def unsigned(claims: dict) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+FORGERIES = {
+    # Signed with a key the provider does not publish, under the provider's key ID.
+    "forged signature": lambda p, c, h: p.sign(c, h, key=new_key()),
+    # A good token with its claims changed afterwards (signature no longer matches).
+    "tampered claims": lambda p, c, h: _tamper(p.sign(c, h), {"groups": ["recovery-admins"]}),
+    "no signature (alg none)": lambda p, c, h: unsigned(c),
+    # The provider's public key used as an HMAC secret (algorithm confusion).
+    "HS256 with the public key": lambda p, c, h: jwt.encode(c, "not-the-key", algorithm="HS256", headers=h),
+    "expired": lambda p, c, h: p.sign({**c, "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}, h),
+    "no expiry": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "exp"}, h),
+    "issued in the future": lambda p, c, h: p.sign({**c, "iat": int(time.time()) + 3600}, h),
+    "wrong audience": lambda p, c, h: p.sign({**c, "aud": "another-app"}, h),
+    "no audience": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "aud"}, h),
+    "several audiences, not issued to us": lambda p, c, h: p.sign({**c, "aud": [p.client_id, "another-app"]}, h),
+    "wrong issuer": lambda p, c, h: p.sign({**c, "iss": "https://login.evil.example"}, h),
+    "no issuer": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "iss"}, h),
+    "wrong nonce (a replayed token)": lambda p, c, h: p.sign({**c, "nonce": "an-old-nonce"}, h),
+    "unknown key ID": lambda p, c, h: p.sign(c, {"kid": "key-2"}),
+    "not a JWT": lambda p, c, h: "this is not a token",
+}
+
+
+def _tamper(token: str, changes: dict) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims.update(changes)
+    new_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{new_payload}.{signature}"
+
+
+@pytest.mark.parametrize("forgery", FORGERIES, ids=list(FORGERIES))
+def test_a_bad_id_token_is_refused(client, fake_provider, forgery):
+    fake_provider.token_maker = FORGERIES[forgery]
+    response = sign_in(client, None, "")
+    assert_refused(client, response)
+    assert "could not be verified" in response.content.decode()
+
+
+def test_several_audiences_are_accepted_when_the_token_was_issued_to_us(client, fake_provider):
+    fake_provider.claims = {"aud": [fake_provider.client_id, "another-app"], "azp": fake_provider.client_id}
+    assert sign_in(client, None, "").status_code == 302
+
+
+def test_a_token_without_a_key_id_is_checked_against_the_single_published_key(client, fake_provider):
+    fake_provider.token_maker = lambda p, c, h: p.sign(c, {})
+    assert sign_in(client, None, "").status_code == 302
+
+
+def test_the_authorization_request_carries_state_nonce_and_an_s256_pkce_challenge(client, fake_provider):
+    sign_in(client, None, "")
+    (request,) = fake_provider.authorize_requests
+    (token_request,) = fake_provider.token_requests
+    assert len(request["state"]) >= 32
+    assert len(request["nonce"]) >= 32
+    assert request["code_challenge_method"] == "S256"
+    assert token_request["code_verifier"] != request["code_challenge"]  # the provider checked it matches
+    assert "code_verifier" not in request
+
+
+def test_a_callback_with_a_state_this_browser_did_not_start_is_refused(client, fake_provider):
+    start = client.get("/oidc/authenticate/")
+    location = requests.get(start["Location"], allow_redirects=False, timeout=10).headers["Location"]
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    response = client.get("/oidc/callback/", {"code": code, "state": "forged-state"})
+    assert_refused(client, response)
+
+
+def test_a_callback_in_another_browser_is_refused(client, fake_provider, django_user_model):
+    from django.test import Client
+
+    start = client.get("/oidc/authenticate/")
+    location = urlsplit(requests.get(start["Location"], allow_redirects=False, timeout=10).headers["Location"])
+    other = Client()
+    response = other.get(f"{location.path}?{location.query}")
+    assert response.status_code == 403
+    assert "did not complete" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_a_callback_cannot_be_used_twice(client, fake_provider):
+    start = client.get("/oidc/authenticate/")
+    location = urlsplit(requests.get(start["Location"], allow_redirects=False, timeout=10).headers["Location"])
+    assert client.get(f"{location.path}?{location.query}").status_code == 302
+    client.post("/accounts/logout/")
+    again = client.get(f"{location.path}?{location.query}")
+    assert again.status_code in {400, 403}
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_provider_refusing_the_pkce_verifier_is_refused(client, fake_provider, monkeypatch):
+    start = client.get("/oidc/authenticate/")
+    location = urlsplit(requests.get(start["Location"], allow_redirects=False, timeout=10).headers["Location"])
+    # Someone else's challenge: the verifier this browser holds no longer matches.
+    for params in fake_provider._codes.values():
+        params["code_challenge"] = "x" * 43
+    response = client.get(f"{location.path}?{location.query}")
+    assert response.status_code == 503
+    assert not User.objects.exists()
+
+
+def test_the_provider_saying_no_is_shown(client, fake_provider):
+    client.get("/oidc/authenticate/")
+    state = next(iter(client.session["oidc_states"]))
+    response = client.get(
+        "/oidc/callback/", {"error": "access_denied", "error_description": "The user cancelled", "state": state}
+    )
+    assert response.status_code == 403
+    assert "The user cancelled" in response.content.decode()
+    assert SignInEvent.objects.get().detail == "The provider answered access_denied: The user cancelled"
+
+
+def test_userinfo_about_someone_else_is_refused(client, fake_provider, monkeypatch):
+    monkeypatch.setattr(FakeProvider, "_userinfo", lambda self, request: _json_response({"sub": "someone-else"}))
+    assert_refused(client, sign_in(client, None, ""))
+
+
+def _json_response(data):
+    from tests.accounts.fake_provider import _json
+
+    return _json(data)
