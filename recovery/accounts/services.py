@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -118,6 +118,17 @@ def sso_sign_in(
     usable password, only if it has a role. Roles follow the token at every sign-in; service-area
     assignments are the app's own and are never touched here.
     """
+    try:
+        return _sso_sign_in(config=config, issuer=issuer, claims=claims, request=request)
+    except IntegrityError:
+        # Two first sign-ins of one subject at once (two tabs): the other created the account
+        # (or took the username) first. Its transaction has committed; this one finds it.
+        return _sso_sign_in(config=config, issuer=issuer, claims=claims, request=request)
+
+
+def _sso_sign_in(
+    *, config: SingleSignOn, issuer: str, claims: Mapping[str, Any], request: HttpRequest | None
+) -> User | Refusal:
     subject = claims.get("sub")
     profile = profile_from_claims(claims)
     shown = profile.email or profile.username

@@ -189,3 +189,27 @@ def test_every_sign_in_is_recorded_with_user_method_and_time(client, sso):
     assert (event.user, event.method, event.ip_address) == (user, SignInEvent.Method.SINGLE_SIGN_ON, "127.0.0.1")
     assert event.detail == "roles: Executive"
     assert event.at is not None
+
+
+def test_a_first_sign_in_that_loses_a_race_uses_the_account_the_other_tab_made(sso, monkeypatch):
+    from django.db import IntegrityError
+
+    from recovery.accounts import services
+    from recovery.accounts.config import single_sign_on
+
+    claims = {"sub": "twin-tabs", "email": "t@council.example", "groups": ["executives"]}
+    real = services._sso_sign_in
+    attempts = []
+
+    def racing(**kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            real(**kwargs)  # the other tab's sign-in commits first...
+            raise IntegrityError("unique_identity_per_issuer")  # ...so this one's insert fails
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "_sso_sign_in", racing)
+    user = services.sso_sign_in(config=single_sign_on(), issuer=sso, claims=claims, request=None)
+    assert len(attempts) == 2
+    assert ExternalIdentity.objects.get(subject="twin-tabs").user == user
+    assert User.objects.count() == 1
