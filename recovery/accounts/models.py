@@ -38,6 +38,7 @@ class SignInEvent(models.Model):
     class Method(models.TextChoices):
         PASSWORD = "password", "Password"
         SINGLE_SIGN_ON = "sso", "Single sign-on"
+        ADMIN = "admin", "Changed by an administrator"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

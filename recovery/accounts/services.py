@@ -67,14 +67,14 @@ def _names(roles: frozenset[str]) -> str:
     return ", ".join(sorted(roles)) or "none"
 
 
-def _role_names(user: User) -> frozenset[str]:
+def role_names(user: User) -> frozenset[str]:
     return frozenset(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
 
 
 def _set_roles(user: User, roles: frozenset[str]) -> None:
     """Give ``user`` exactly ``roles`` among the four role groups (other groups are left alone).
     The Administrator role also opens the Django admin, as for the demo administrator."""
-    current = _role_names(user)
+    current = role_names(user)
     if current - roles:
         user.groups.remove(*Group.objects.filter(name__in=current - roles))
     for name in sorted(roles - current):
@@ -160,7 +160,7 @@ def _sso_sign_in(
                 listed = ", ".join(sent[:20]) + (f" and {len(sent) - 20} more" if len(sent) > 20 else "")
                 reason = f"No group in the {config.groups_claim!r} claim gives a role; groups sent: {listed or 'none'}."
             if user is not None:
-                held = _role_names(user)
+                held = role_names(user)
                 _set_roles(user, frozenset())
                 if held:
                     audit_record(
@@ -201,7 +201,7 @@ def _sso_sign_in(
             identity = ExternalIdentity.objects.create(user=user, issuer=issuer, subject=subject)
             before: frozenset[str] | None = None
         else:
-            before = _role_names(user)
+            before = role_names(user)
             changed = [
                 field
                 for field in ("email", "first_name", "last_name")
@@ -234,3 +234,21 @@ def _sso_sign_in(
                 detail=f"{_names(before)} → {_names(roles)}",
             )
     return user
+
+
+def roles_changed_in_admin(
+    *, user: User, before: frozenset[str], after: frozenset[str], by: Any, request: HttpRequest | None
+) -> None:
+    """Record a change of ``user``'s roles made by an administrator (nothing if none changed)."""
+    added, removed = after - before, before - after
+    parts = [f"added {_names(added)}"] if added else []
+    parts += [f"removed {_names(removed)}"] if removed else []
+    if not parts:
+        return
+    audit_record(
+        kind=SignInEvent.Kind.ROLES_CHANGED,
+        method=SignInEvent.Method.ADMIN,
+        request=request,
+        user=user,
+        detail=f"{'; '.join(parts)} (by {by.get_username()})",
+    )

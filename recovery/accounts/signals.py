@@ -1,5 +1,6 @@
-"""Audit of every sign-in, whichever way, and of refused passwords (django-axes counts those for
-its lockout; this keeps them in the same audit as single sign-on)."""
+"""Audit of every sign-in, whichever way; of refused passwords (django-axes counts those for its
+lockout; this keeps them in the same audit as single sign-on). Roles changed in the admin are
+recorded by its user page (admin.py)."""
 
 from __future__ import annotations
 
