@@ -38,7 +38,7 @@ def configure(settings: Any, issuer: str) -> None:
     settings.OIDC_ISSUER = issuer
     settings.OIDC_DISCOVERY_URL = ""
     settings.OIDC_RP_CLIENT_ID = CLIENT_ID
-    settings.OIDC_RP_CLIENT_SECRET = "test-client-secret"
+    settings.OIDC_RP_CLIENT_SECRET = "test-client-secret-long-enough-for-hs256"
     settings.OIDC_GROUPS_CLAIM = "groups"
     settings.OIDC_ROLE_GROUPS = ROLE_GROUPS
     settings.OIDC_PROVIDER_NAME = "Example Council"

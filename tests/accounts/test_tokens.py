@@ -50,8 +50,10 @@ FORGERIES = {
     # A good token with its claims changed afterwards (signature no longer matches).
     "tampered claims": lambda p, c, h: _tamper(p.sign(c, h), {"groups": ["recovery-admins"]}),
     "no signature (alg none)": lambda p, c, h: unsigned(c),
-    # The provider's public key used as an HMAC secret (algorithm confusion).
-    "HS256 with the public key": lambda p, c, h: jwt.encode(c, "not-the-key", algorithm="HS256", headers=h),
+    # A shared-secret algorithm, keyed with the client secret (mozilla-django-oidc's default mode).
+    "HS256 with the client secret": lambda p, c, h: jwt.encode(
+        c, "test-client-secret-long-enough-for-hs256", algorithm="HS256", headers=h
+    ),
     "expired": lambda p, c, h: p.sign({**c, "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}, h),
     "no expiry": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "exp"}, h),
     "issued in the future": lambda p, c, h: p.sign({**c, "iat": int(time.time()) + 3600}, h),
