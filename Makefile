@@ -48,13 +48,14 @@ demo: migrate
 
 run: demo
 	@echo "Serving at http://$(HOST):$(PORT)/ (sign in as manager, finance, executive or admin; password recovery-demo-2026)"
-	@# The background worker renders large report PDFs; it stops with the server.
-	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
+	@# The background worker (large PDFs, imports): one process that never reloads on code
+	@# changes (restart make run for that) and ends with this recipe, even if it is killed.
+	$(BIN)/python manage.py run_jobs --exit-with-parent & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 worker: install
-	$(BIN)/python manage.py db_worker
+	$(BIN)/python manage.py run_jobs
 
 # Production-like: collect static files, migrate, and serve with gunicorn (settings from the
 # environment; see README "Configuration"). Run `make worker` beside it for background PDFs.
@@ -132,7 +133,7 @@ bench: install
 backup: install
 	@mkdir -p var/backups
 	$(BIN)/python manage.py dumpdata --natural-foreign --exclude contenttypes --exclude auth.permission \
-	  --exclude sessions --exclude django_tasks_database --exclude axes --indent 0 -o var/backups/recovery-$$(date +%Y%m%d-%H%M%S).json.gz
+	  --exclude sessions --exclude jobs --exclude axes --indent 0 -o var/backups/recovery-$$(date +%Y%m%d-%H%M%S).json.gz
 	@ls -1t var/backups | head -1
 
 # Restore a backup into an empty database: make restore BACKUP=var/backups/recovery-….json.gz

@@ -75,8 +75,7 @@ INSTALLED_APPS = [
     "simple_history",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
-    "django_tasks",
-    "django_tasks_db",
+    "recovery.jobs",
     "plans",
     "monitoring",
     "recovery.reporting",
@@ -264,18 +263,14 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# Background tasks (large report PDFs) are queued in the database and run by `manage.py db_worker`
-# (`make run` starts one). DJANGO_TASKS_IMMEDIATE=1 runs them in the request instead.
-TASKS = {
-    "default": {
-        "BACKEND": (
-            "django_tasks.backends.immediate.ImmediateBackend"
-            if env_bool("DJANGO_TASKS_IMMEDIATE")
-            else "django_tasks_db.DatabaseBackend"
-        ),
-        "QUEUES": ["default"],
-    }
-}
+# Background jobs (large report PDFs, imports) are queued in the database and run by
+# `manage.py run_jobs` (`make worker`; `make run` starts one). DJANGO_JOBS_IMMEDIATE=1 runs them in
+# the request instead. A running job whose worker has not beaten for JOBS_LEASE_SECONDS is
+# requeued (or failed after its last attempt); pages warn when no worker has been seen for
+# JOBS_WORKER_MISSING_SECONDS.
+JOBS_RUN_IMMEDIATELY = env_bool("DJANGO_JOBS_IMMEDIATE") or env_bool("DJANGO_TASKS_IMMEDIATE")
+JOBS_LEASE_SECONDS = int(os.environ.get("JOBS_LEASE_SECONDS", 60))
+JOBS_WORKER_MISSING_SECONDS = int(os.environ.get("JOBS_WORKER_MISSING_SECONDS", 60))
 # A report with more rows than this is rendered to PDF in the background.
 REPORT_PDF_BACKGROUND_ROWS = int(os.environ.get("REPORT_PDF_BACKGROUND_ROWS", 300))
 

@@ -141,7 +141,7 @@ def makefile_backup_args() -> tuple[list[str], list[str]]:
 def test_the_makefile_backup_excludes_only_what_can_be_rebuilt():
     flags, excludes = makefile_backup_args()
     assert "--natural-foreign" in flags
-    assert set(excludes) == {"contenttypes", "auth.permission", "sessions", "django_tasks_database", "axes"}
+    assert set(excludes) == {"contenttypes", "auth.permission", "sessions", "jobs", "axes"}
 
 
 def make_data(manager, finance, service_area) -> None:

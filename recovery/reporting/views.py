@@ -10,25 +10,24 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django_tasks import TaskResultStatus
-from django_tasks.exceptions import TaskResultDoesNotExist
 
 from monitoring.models import Scheme, SchemeQuarter
 from plans.models import DeficitRecoveryPlan, Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from plans.selectors import plans_for_list
+from recovery.jobs.services import job_get, worker_is_running
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
 from recovery.reporting.cache import cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
 from recovery.reporting.dashboard import build_dashboard
+from recovery.reporting.jobs import REPORT_PDF, report_pdf_submit
 from recovery.reporting.opendata import render_csv, render_schemes_csv
 from recovery.reporting.report import Report
-from recovery.reporting.tasks import render_report_pdf
 
 __all__ = ["cached_pdf", "report_fingerprint"]
 
@@ -61,12 +60,12 @@ def _pdf(request: HttpRequest, report: Report, kind: str, params: dict[str, Any]
         pdf = cached_pdf(report)
     if pdf is not None:
         return _file_response(pdf, report.filename_stem, "pdf")
-    result = render_report_pdf.enqueue(kind, params)
-    if result.status == TaskResultStatus.SUCCESSFUL:  # a backend that runs tasks at once
-        pdf = cache.get(result.return_value)
+    job = report_pdf_submit(kind=kind, params=params, report=report, user=request.user)
+    if job.succeeded:  # jobs run in the request (DJANGO_JOBS_IMMEDIATE)
+        pdf = cached_pdf_or_none(report)
         if pdf is not None:
             return _file_response(pdf, report.filename_stem, "pdf")
-    return redirect("reporting:pdf_status", result_id=result.id)
+    return redirect("reporting:pdf_status", result_id=job.pk)
 
 
 def _download(report: Report, output: str) -> HttpResponse:
@@ -212,31 +211,39 @@ def _may_read(request: HttpRequest, kind: str, params: dict[str, Any]) -> bool:
 @login_required
 @require_GET
 def pdf_status(request: HttpRequest, result_id: str) -> HttpResponse:
-    """Progress of a PDF rendered in the background; the PDF itself once it is ready."""
-    try:
-        result = render_report_pdf.get_result(result_id)
-    except (TaskResultDoesNotExist, ValueError, ValidationError, NotImplementedError):
-        # NotImplementedError: a backend that keeps no results (tasks run in the request).
-        raise Http404("No such PDF is being prepared.") from None
-    kind, params = ([*result.args, None, None])[:2]
+    """Progress of a PDF rendered in the background; the PDF itself once it is ready, but only
+    while the figures are those it shows (otherwise a fresh one is prepared)."""
+    job = job_get(result_id)
+    if job is None or job.kind != REPORT_PDF:
+        raise Http404("No such PDF is being prepared.")
+    kind, params = job.params.get("kind"), job.params.get("params")
     if kind not in selectors.REPORT_KINDS or not isinstance(params, dict) or not _may_read(request, kind, params):
         raise Http404("No such PDF is being prepared.")
-    retry_url = _report_url(kind, params)
-    if result.status == TaskResultStatus.SUCCESSFUL:
-        pdf = cache.get(result.return_value)
-        if pdf is not None:
-            report = selectors.report_for(kind, params)
-            return _file_response(pdf, report.filename_stem, "pdf")
-        failed = "The finished PDF has expired from the cache."
-    elif result.status == TaskResultStatus.FAILED:
-        failed = "Sorry, the PDF could not be produced."
-    else:
-        failed = ""
+    if job.succeeded:
+        report = selectors.report_for(kind, params)
+        if (job.result or {}).get("fingerprint") == report_fingerprint(report):
+            pdf = cached_pdf_or_none(report)
+            if pdf is not None:
+                return _file_response(pdf, report.filename_stem, "pdf")
+        # The figures changed since (or the PDF left the cache): prepare the PDF of today's figures.
+        return _pdf(request, report, kind, params)
+    failed = ""
+    if job.failed:
+        failed = (
+            "Sorry, the PDF could not be produced: the PDF service stopped while producing it."
+            if "worker stopped" in job.error
+            else "Sorry, the PDF could not be produced."
+        )
     return render(
         request,
         "reporting/pdf_status.html",
-        {"result": result, "failed": failed, "retry_url": retry_url},
-        status=500 if result.status == TaskResultStatus.FAILED else 200,
+        {
+            "job": job,
+            "failed": failed,
+            "retry_url": _report_url(kind, params),
+            "worker_missing": not failed and not worker_is_running(),
+        },
+        status=500 if job.failed else 200,
     )
 
 

@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from monitoring.models import SchemeQuarter
 from plans.models import DeficitRecoveryPlan, Directorate, ServiceArea
-from recovery.reporting import renderers
+from recovery.reporting import renderers, selectors
 from recovery.reporting import urls as reporting_urls
-from recovery.reporting.tasks import render_report_pdf
+from recovery.reporting.jobs import report_pdf_submit
 from tests.factories import SchemeFactory, SchemeQuarterFactory, ServiceAreaFactory
 from tests.reporting.seeds import (
     APPENDIX_PERIOD,
@@ -39,7 +39,6 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
 }
 FAKE_PDF = b"%PDF-1.7 fake"
-QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 def statuses(everyone: int = 200, **overrides: int) -> dict[str, int]:
@@ -93,11 +92,15 @@ def world(demo, manager, other_plan):
     return {"plan": own, "other_plan": other_plan}
 
 
+def queue_pdf(kind: str, params: dict):
+    return report_pdf_submit(kind=kind, params=params, report=selectors.report_for(kind, params))
+
+
 def url_for(name: str, plan: DeficitRecoveryPlan) -> str:
     pattern = next(p for p in reporting_urls.urlpatterns if p.name == name)
     values: dict[str, object] = {"pk": plan.pk}
     if name == "pdf_status":
-        values["result_id"] = render_report_pdf.enqueue("plan", {"plan_id": plan.pk}).id
+        values["result_id"] = queue_pdf("plan", {"plan_id": plan.pk}).pk
     if name in ("appendix", "dashboard", "exceptions", "pack"):
         values |= {"year": APPENDIX_PERIOD.year, "quarter": APPENDIX_PERIOD.quarter}
     if name == "transformation":
@@ -113,7 +116,7 @@ def test_every_reporting_url_is_in_the_matrix():
 @pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize("name", list(MATRIX))
 def test_permission_matrix(client, world, pdf_calls, request, settings, name, who):
-    settings.TASKS = QUEUED  # a queued PDF waits for the worker, so its status page can be read
+    settings.JOBS_RUN_IMMEDIATELY = False  # a queued PDF waits for the worker, so its status page can be read
     formats, expected = MATRIX[name]
     if who != "anonymous":
         client.force_login(request.getfixturevalue("manager" if who == "others" else who))
@@ -149,22 +152,19 @@ def test_permission_matrix(client, world, pdf_calls, request, settings, name, wh
 
 @pytest.mark.parametrize(("who", "expected"), [("manager", 404), ("finance", 200), ("executive", 200)])
 def test_status_page_of_a_summary_pdf_only_for_readers(client, world, settings, request, who, expected):
-    settings.TASKS = QUEUED
-    result = render_report_pdf.enqueue("appendix", {"year": "2022/23", "quarter": "Q3"})
+    settings.JOBS_RUN_IMMEDIATELY = False
+    result = queue_pdf("appendix", {"year": "2022/23", "quarter": "Q3"})
     client.force_login(request.getfixturevalue(who))
-    response = client.get(reverse("reporting:pdf_status", args=[result.id]))
+    response = client.get(reverse("reporting:pdf_status", args=[result.pk]))
     assert response.status_code == expected
     if expected == 200:
         assert "Preparing your PDF" in response.content.decode()
 
 
 def test_large_pdf_with_tasks_run_immediately_is_served(client, world, finance, settings, pdf_calls):
-    """DJANGO_TASKS_IMMEDIATE=1 (settings: "runs them in the request instead") uses django-tasks'
-    ImmediateBackend, as the test settings do. A report above REPORT_PDF_BACKGROUND_ROWS is then
-    rendered at once and the user must get the PDF.
-
-    Bug: views._pdf redirects to pdf_status, which calls render_report_pdf.get_result(); the
-    ImmediateBackend cannot retrieve results and raises NotImplementedError (not caught), a 500."""
+    """DJANGO_JOBS_IMMEDIATE=1 (settings: "runs them in the request instead"), as the test
+    settings do: a report above REPORT_PDF_BACKGROUND_ROWS is then rendered at once and the user
+    must get the PDF."""
     settings.REPORT_PDF_BACKGROUND_ROWS = 1
     client.force_login(finance)
     response = client.get(url_for("transformation", world["plan"]), {"format": "pdf"}, follow=True)

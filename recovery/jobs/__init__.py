@@ -1,0 +1,1 @@
+"""Background jobs that survive a killed worker (API and rules: recovery/jobs/services.py)."""
