@@ -2,13 +2,22 @@
 
 Within ``days`` before a quarter ends, each service manager whose plan has no submitted update
 for it is reminded that it is due; within ``days`` after, that it is overdue. Finance officers get
-one list of what is outstanding. Each reminder is logged under a unique key, so running the
+one list of what is outstanding, including the plans nobody can be reminded about (no active
+manager with an e-mail address). Each reminder is logged under a unique key, so running the
 command again (or every day) never sends the same reminder twice.
+
+The log entry is committed before the e-mail is sent, and the e-mail is sent outside any
+transaction: a slow or dead mail server (``EMAIL_TIMEOUT`` bounds each wait) never holds a
+database lock. If sending fails the entry is removed, so the next run tries again. When the
+server itself cannot be reached, the rest of the run's reminders are counted as failed without
+waiting for it again; an address the server refuses fails that reminder only. Call it outside
+a transaction (cron does).
 """
 
 from __future__ import annotations
 
 import logging
+import smtplib
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -31,6 +40,22 @@ class ReminderRun:
     sent: list[str] = field(default_factory=list)  # the keys sent
     skipped: list[str] = field(default_factory=list)  # already sent before
     failed: list[str] = field(default_factory=list)  # could not be sent: tried again next run
+    unreachable: list[str] = field(default_factory=list)  # plans with no active manager to remind
+    server_down: bool = False  # the mail server could not be reached: the rest were not tried
+
+    @property
+    def summary(self) -> str:
+        line = (
+            f"{len(self.sent)} reminder(s) sent, {len(self.skipped)} already sent before, "
+            f"{len(self.failed)} could not be sent (tried again next run)."
+        )
+        if self.unreachable:
+            line += f" {len(self.unreachable)} plan(s) with no active manager to remind (listed for finance)."
+        return line
+
+
+# The message was refused (that address, that sender, that content): the server works, carry on.
+MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
 
 def outstanding_plans(period: Period) -> list[DeficitRecoveryPlan]:
@@ -66,6 +91,9 @@ def _send_once(
 ) -> None:
     if not to:
         return
+    if run.server_down:
+        run.failed.append(key)
+        return
     try:
         with transaction.atomic():
             ReminderLog.objects.create(
@@ -76,15 +104,17 @@ def _send_once(
                 plan=plan,
                 recipients=", ".join(to),
             )
-            # Sent inside the transaction: if sending fails, the log entry is rolled back and the
-            # next run tries again.
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
     except IntegrityError:
         run.skipped.append(key)
         return
-    except Exception:  # the mail server refused or is down: log it, carry on with the others
+    # The log entry is committed: no transaction is open while the mail server is slow.
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    except Exception as error:  # refused, timed out or down: log it, carry on with the others
         logger.exception("Reminder %s could not be sent; it will be tried again next run", key)
+        ReminderLog.objects.filter(key=key).delete()
         run.failed.append(key)
+        run.server_down = not isinstance(error, MESSAGE_REFUSED)
         return
     run.sent.append(key)
 
@@ -105,8 +135,12 @@ def send_reminders(*, today: date, days: int = 14, base_url: str = "") -> Remind
     ]
     for period, kind in checks:
         plans = outstanding_plans(period)
+        unreachable = []
         for plan in plans:
             to = [user.email for user in _recipients(plan)]
+            if not to:
+                unreachable.append(plan)
+                run.unreachable.append(f"{plan.service_area.name} ({plan.pk})")
             context = {"plan": plan, "period": period, "kind": kind, "base_url": base_url, "today": today}
             _send_once(
                 f"{kind}:{period.year.start_year}:{period.quarter.label}:plan-{plan.pk}",
@@ -119,7 +153,14 @@ def send_reminders(*, today: date, days: int = 14, base_url: str = "") -> Remind
                 run=run,
             )
         if (plans and kind == ReminderLog.Kind.OVERDUE) or (plans and kind == ReminderLog.Kind.DUE):
-            context = {"plans": plans, "period": period, "kind": kind, "base_url": base_url, "today": today}
+            context = {
+                "plans": plans,
+                "unreachable": unreachable,
+                "period": period,
+                "kind": kind,
+                "base_url": base_url,
+                "today": today,
+            }
             _send_once(
                 f"{ReminderLog.Kind.FINANCE}:{kind}:{period.year.start_year}:{period.quarter.label}",
                 kind=ReminderLog.Kind.FINANCE,

@@ -299,6 +299,8 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 25))
+# Seconds to wait for the mail server before giving up (Django's default is to wait for ever).
+EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", 10))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "recovery-plans@localhost")
 
 ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME", "Example Council")

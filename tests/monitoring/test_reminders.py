@@ -410,10 +410,12 @@ def test_finance_summary_shows_names_as_written(mailoutbox, finance):
 def test_command_prints_what_it_sent(demo, mailoutbox):
     out = StringIO()
 
-    call_command("send_reminders", "--today", "2023-12-20", "--days", "14", stdout=out)
+    call_command("send_reminders", "--today", "2023-12-20", "--days", "14", "-v", "2", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[0] == "4 reminder(s) sent, 0 already sent before, 0 could not be sent (tried again next run)."
+    assert lines[-1] == (
+        "send_reminders: 4 reminder(s) sent, 0 already sent before, 0 could not be sent (tried again next run)."
+    )
     assert sum(line.startswith("sent: ") for line in lines) == 4
     assert "sent: finance:due:2023:Q3" in lines
     assert len(mailoutbox) == 4
@@ -422,7 +424,7 @@ def test_command_prints_what_it_sent(demo, mailoutbox):
     call_command("send_reminders", "--today", "2023-12-20", "--days", "14", stdout=again)
 
     assert again.getvalue().splitlines() == [
-        "0 reminder(s) sent, 4 already sent before, 0 could not be sent (tried again next run)."
+        "send_reminders: 0 reminder(s) sent, 4 already sent before, 0 could not be sent (tried again next run)."
     ]
     assert len(mailoutbox) == 4
 

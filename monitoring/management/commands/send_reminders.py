@@ -1,17 +1,21 @@
-"""python manage.py send_reminders [--days 14] [--today YYYY-MM-DD]: run daily from cron."""
+"""python manage.py send_reminders [--days 14] [--today YYYY-MM-DD]: run daily from cron.
+
+Prints one summary line; exits with status 1 (the summary on stderr) when any reminder could not
+be sent, so cron monitoring notices. ``-v 2`` lists each reminder sent."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from monitoring.reminders import send_reminders
+from recovery.cron import CronCommand, CronOutcome
 
 
-class Command(BaseCommand):
+class Command(CronCommand):
     help = "E-mail reminders about quarterly updates due or overdue (never the same one twice)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,7 +25,7 @@ class Command(BaseCommand):
             "--base-url", default="", help="The site's address, for links (e.g. https://recovery.example.gov.uk)."
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def run(self, **options: Any) -> CronOutcome:
         if options["days"] < 0:
             raise CommandError("--days must be 0 or more.")
         try:
@@ -29,9 +33,10 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"--today must be a date like 2024-09-20 ({error}).") from error
         run = send_reminders(today=today, days=options["days"], base_url=options["base_url"].rstrip("/"))
-        self.stdout.write(
-            f"{len(run.sent)} reminder(s) sent, {len(run.skipped)} already sent before, "
-            f"{len(run.failed)} could not be sent (tried again next run)."
+        return CronOutcome(
+            summary=f"send_reminders: {run.summary}",
+            failed=len(run.failed),
+            details=[f"sent: {key}" for key in run.sent]
+            + [f"failed: {key}" for key in run.failed]
+            + [f"no active manager: {plan}" for plan in run.unreachable],
         )
-        for key in run.sent:
-            self.stdout.write(f"sent: {key}")
