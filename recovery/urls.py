@@ -13,6 +13,7 @@ urlpatterns = [
     path("", plan_views.home, name="home"),
     path("accounts/login/", account_views.SignInView.as_view(), name="login"),
     path("accounts/logout/", account_views.SignOutView.as_view(), name="logout"),
+    path("accounts/password_reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("oidc/", include("recovery.accounts.urls")),
     path("plans/", include("plans.urls")),

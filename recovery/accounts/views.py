@@ -21,6 +21,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 from recovery.accounts import services
 from recovery.accounts.config import SingleSignOn, local_login_for_superusers_only, single_sign_on
 from recovery.accounts.discovery import ProviderUnavailable, provider_metadata
+from recovery.accounts.forms import LocalPasswordResetForm
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,12 @@ class SignInView(auth_views.LoginView):
             context["sso_start_url"] = f"{start}?{urlencode({'next': next_url})}" if next_url else start
         context["local_login_superusers_only"] = local_login_for_superusers_only()
         return context
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, sending links only to accounts that may sign in with a password."""
+
+    form_class = LocalPasswordResetForm
 
 
 def _problem(request: HttpRequest, *, title: str, message: str, status: int) -> HttpResponse:

@@ -187,3 +187,20 @@ def test_a_single_sign_on_account_has_no_password_to_change(client, sso):
     assert "Change password" not in page
     assert "Sign out" in page
     assert not User.objects.get(email="e@council.example").has_usable_password()
+
+
+# --- password reset follows DJANGO_LOCAL_LOGIN ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("local_login", "sent_to"), [("all", {"f@x.example", "b@x.example"}), ("superusers", {"b@x.example"})]
+)
+def test_password_reset_links_go_only_to_accounts_that_may_use_a_password(
+    client, settings, mailoutbox, local_login, sent_to
+):
+    settings.LOCAL_LOGIN = local_login
+    UserFactory(username="finance", email="f@x.example", role=Role.FINANCE_OFFICER)
+    UserFactory(username="breakglass", email="b@x.example", is_superuser=True)
+    for address in ("f@x.example", "b@x.example"):
+        assert client.post("/accounts/password_reset/", {"email": address}).status_code == 302
+    assert {message.to[0] for message in mailoutbox} == sent_to
