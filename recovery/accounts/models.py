@@ -34,6 +34,7 @@ class SignInEvent(models.Model):
         REFUSED = "refused", "Refused"
         ACCOUNT_CREATED = "account_created", "Account created"
         ROLES_CHANGED = "roles_changed", "Roles changed"
+        IDENTITY_MOVED = "identity_moved", "Single sign-on moved to another account"
 
     class Method(models.TextChoices):
         PASSWORD = "password", "Password"

@@ -252,3 +252,43 @@ def roles_changed_in_admin(
         user=user,
         detail=f"{'; '.join(parts)} (by {by.get_username()})",
     )
+
+
+class IdentityMoveRefused(Exception):
+    """Why the single sign-on identity cannot be moved; the message says what to do."""
+
+
+def identity_move(*, from_user: User, to_user: User, by: str) -> ExternalIdentity:
+    """Move ``from_user``'s single sign-on identity onto ``to_user`` (an account that existed before
+    single sign-on, with its plans and service areas), and deactivate ``from_user`` (made at the
+    person's first sign-in). From their next sign-in they are ``to_user``, with roles from the token.
+    """
+    if from_user == to_user:
+        raise IdentityMoveRefused("The two accounts are the same.")
+    if to_user.is_superuser:
+        raise IdentityMoveRefused(
+            f"{to_user.get_username()} is a superuser: keep break-glass accounts local (signing in through the "
+            "provider would set its roles from the token)."
+        )
+    with transaction.atomic():
+        identities = list(ExternalIdentity.objects.select_for_update().filter(user=from_user))
+        if len(identities) != 1:
+            raise IdentityMoveRefused(
+                f"{from_user.get_username()} has {len(identities)} single sign-on identities; exactly one can be moved."
+            )
+        (identity,) = identities
+        if ExternalIdentity.objects.filter(user=to_user, issuer=identity.issuer).exists():
+            raise IdentityMoveRefused(f"{to_user.get_username()} already signs in through this provider.")
+        identity.user = to_user
+        identity.save(update_fields=["user"])
+        from_user.is_active = False
+        from_user.save(update_fields=["is_active"])
+        audit_record(
+            kind=SignInEvent.Kind.IDENTITY_MOVED,
+            method=SignInEvent.Method.ADMIN,
+            request=None,
+            user=to_user,
+            subject=identity.subject,
+            detail=f"from {from_user.get_username()} (now deactivated), by {by}",
+        )
+    return identity
