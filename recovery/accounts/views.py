@@ -59,7 +59,7 @@ def _problem(request: HttpRequest, *, title: str, message: str, status: int) -> 
     )
 
 
-def _unavailable(config: SingleSignOn) -> str:
+def _unavailable_message(config: SingleSignOn) -> str:
     return f"{config.provider_name}'s sign-in service did not answer as expected. Try again in a few minutes."
 
 
@@ -86,7 +86,7 @@ class SingleSignOnStartView(OIDCAuthenticationRequestView):
             return _problem(
                 request,
                 title="The sign-in service is not available",
-                message=_unavailable(config),
+                message=_unavailable_message(config),
                 status=503,
             )
         self.OIDC_OP_AUTH_ENDPOINT = metadata.authorization_endpoint
@@ -104,26 +104,38 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
         try:
             response: HttpResponse = super().get(request)
             return response
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if 400 <= status < 500:  # the provider refused the code (reused, expired, PKCE mismatch)
+                return self._not_verified(request, exc)
+            return self._unavailable(request, config, exc)
         except (SuspiciousOperation, services.SignInNotVerified) as exc:
-            services.sso_refuse(request=request, message="", detail=f"Not verified: {exc}")
-            return _problem(
-                request,
-                title="Sign-in could not be verified",
-                message=(
-                    "The answer from the sign-in service could not be verified, so you have not been signed in. "
-                    "Start again from the sign-in page."
-                ),
-                status=400,
-            )
+            return self._not_verified(request, exc)
         except (ProviderUnavailable, requests.RequestException, ValueError) as exc:
-            logger.error("single sign-on: %s", exc)
-            services.sso_refuse(request=request, message="", detail=f"Provider unavailable: {exc}")
-            return _problem(
-                request,
-                title="The sign-in service is not available",
-                message=_unavailable(config),
-                status=503,
-            )
+            return self._unavailable(request, config, exc)
+
+    def _not_verified(self, request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.warning("single sign-on refused: %s", exc)
+        services.sso_refuse(request=request, message="", detail=f"Not verified: {exc}")
+        return _problem(
+            request,
+            title="Sign-in could not be verified",
+            message=(
+                "The answer from the sign-in service could not be verified, so you have not been signed in. "
+                "Start again from the sign-in page."
+            ),
+            status=400,
+        )
+
+    def _unavailable(self, request: HttpRequest, config: SingleSignOn, exc: Exception) -> HttpResponse:
+        logger.error("single sign-on: %s", exc)
+        services.sso_refuse(request=request, message="", detail=f"Provider unavailable: {exc}")
+        return _problem(
+            request,
+            title="The sign-in service is not available",
+            message=_unavailable_message(config),
+            status=503,
+        )
 
     def login_failure(self) -> HttpResponse:
         request = self.request

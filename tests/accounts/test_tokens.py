@@ -131,7 +131,7 @@ def test_a_callback_cannot_be_used_twice(client, fake_provider):
     assert client.get(f"{location.path}?{location.query}").status_code == 302
     client.post("/accounts/logout/")
     again = client.get(f"{location.path}?{location.query}")
-    assert again.status_code in {400, 403}
+    assert again.status_code == 403  # the state went with the session
     assert "_auth_user_id" not in client.session
 
 
@@ -141,9 +141,7 @@ def test_the_provider_refusing_the_pkce_verifier_is_refused(client, fake_provide
     # Someone else's challenge: the verifier this browser holds no longer matches.
     for params in fake_provider._codes.values():
         params["code_challenge"] = "x" * 43
-    response = client.get(f"{location.path}?{location.query}")
-    assert response.status_code == 503
-    assert not User.objects.exists()
+    assert_refused(client, client.get(f"{location.path}?{location.query}"))
 
 
 def test_the_provider_saying_no_is_shown(client, fake_provider):
@@ -162,7 +160,15 @@ def test_userinfo_about_someone_else_is_refused(client, fake_provider, monkeypat
     assert_refused(client, sign_in(client, None, ""))
 
 
-def _json_response(data):
+def _json_response(data, status=200):
     from tests.accounts.fake_provider import _json
 
-    return _json(data)
+    return _json(data, status)
+
+
+def test_a_token_endpoint_in_trouble_says_try_again_later(client, fake_provider, monkeypatch):
+    monkeypatch.setattr(FakeProvider, "_token", lambda self, request: _json_response({"error": "server_error"}, 502))
+    response = sign_in(client, None, "")
+    assert response.status_code == 503
+    assert "Try again in a few minutes" in response.content.decode()
+    assert not User.objects.exists()
