@@ -134,7 +134,6 @@ def generate(scale: int) -> dict[str, int]:
                         ytd_actual=_amount(target, profile * rng.uniform(0.3, 1.1)),
                         forecast_year_end=_amount(target, rng.uniform(0.5, 1.05)),
                         forecast_next_year=_amount(target, rng.uniform(0.7, 1.1)),
-                        achieved_to_date=_amount(target, profile * rng.uniform(0.3, 1.0)),
                         projected_shortfall=_amount(target, rng.uniform(0.0, 0.4)),
                         rag="" if scheme.is_unallocated else rng.choice(RAGS),
                         commentary=scheme.challenges,

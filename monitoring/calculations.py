@@ -6,10 +6,11 @@ from zero for display, as the seeds distinguish a blank from a 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from monitoring.figures import QUARTER_FIGURE_NAMES
 from recovery.money import format_pounds
 from recovery.rag import RAG
 
@@ -30,8 +31,12 @@ class SchemeFigures:
     ytd_actual: Decimal | None = None
     forecast_year_end: Decimal | None = None
     forecast_next_year: Decimal | None = None
-    achieved_to_date: Decimal | None = None
     projected_shortfall: Decimal | None = None
+
+    @classmethod
+    def of(cls, target: Decimal, values: Mapping[str, Decimal | None]) -> SchemeFigures:
+        """From the target and the quarter's figures by name (monitoring.figures)."""
+        return cls(target, **{name: values.get(name) for name in QUARTER_FIGURE_NAMES})
 
 
 def balance_to_achieve(*, target: Decimal, ytd_actual: Decimal | None) -> Decimal:

@@ -82,7 +82,8 @@ def load_appendix_seed(report: LoadReport) -> None:
                 quarter_fields={
                     "forecast_year_end": _amount(row["forecast_year_end"], THOUSAND),
                     "forecast_next_year": _amount(row["forecast_next_year"], THOUSAND),
-                    "achieved_to_date": _amount(row["achieved_to_date"], THOUSAND),
+                    # Seed 002's "Achieved to Date" is the year-to-date actual: one fact.
+                    "ytd_actual": _amount(row["achieved_to_date"], THOUSAND),
                 },
             )
 
@@ -109,7 +110,7 @@ def load_appendix_stated_totals(report: LoadReport) -> None:
     seed = _read(SEED_002)
     year = FinancialYear.parse(seed["financial_year"])
     quarter = Quarter.parse(seed["quarter"])
-    section_columns = {"target": "target", "forecast": "forecast_year_end", "achieved_to_date": "achieved_to_date"}
+    section_columns = {"target": "target", "forecast": "forecast_year_end", "achieved_to_date": "ytd_actual"}
     for section in seed["sections"]:
         stated = section.get("stated_total") or {}
         for key, column in section_columns.items():

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from monitoring.figures import QUARTER_FIGURES
 from monitoring.models import MilestoneProgress, PlanUpdate
 from monitoring.services import UPDATE_FIELDS, update_submission_errors
 from recovery.fields import MoneyFormField
@@ -92,13 +93,8 @@ class ReviewForm(forms.Form):
 class SchemeQuarterForm(forms.Form):
     """One row of the quarter's grid: figures in pounds, RAG and commentary."""
 
+    # A money field per figure (monitoring.figures.QUARTER_FIGURES) is added in __init__, first.
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    ytd_budget = MoneyFormField(label="YTD budget (£)", required=False)
-    ytd_actual = MoneyFormField(label="YTD actual (£)", required=False)
-    forecast_year_end = MoneyFormField(label="Forecast to year end (£)", required=False)
-    forecast_next_year = MoneyFormField(label="Forecast to end of next year (£)", required=False)
-    achieved_to_date = MoneyFormField(label="Achieved to date (£)", required=False)
-    projected_shortfall = MoneyFormField(label="Projected shortfall (£)", required=False)
     rag = forms.ChoiceField(label="RAG", choices=RAG_CHOICES, required=False)
     rag_reason = forms.CharField(
         label="Reason for a RAG change",
@@ -107,6 +103,14 @@ class SchemeQuarterForm(forms.Form):
         help_text="Needed when the status worsens or skips a level.",
     )
     commentary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        money = {
+            figure.name: MoneyFormField(label=f"{figure.label} (£)", required=False, help_text=figure.description)
+            for figure in QUARTER_FIGURES
+        }
+        self.fields = {"version": self.fields.pop("version"), **money, **self.fields}
 
     def rag_value(self) -> RAG | None:
         value = self.cleaned_data.get("rag")

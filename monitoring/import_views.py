@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 
+from monitoring.figures import AMOUNT_FIGURES
 from monitoring.imports import tracker_import, tracker_preview
 from monitoring.tracker import LABELS, MAX_BYTES, TrackerUnreadable
 from plans.rules import can
@@ -70,7 +71,10 @@ def tracker_upload(request: HttpRequest) -> HttpResponse:
                     status=200 if summary.ok else 400,
                 )
     return render(
-        request, "monitoring/tracker_upload.html", {"form": form, "labels": LABELS}, status=400 if form.errors else 200
+        request,
+        "monitoring/tracker_upload.html",
+        {"form": form, "labels": LABELS, "figures": AMOUNT_FIGURES},
+        status=400 if form.errors else 200,
     )
 
 
@@ -112,16 +116,29 @@ def tracker_template(request: HttpRequest) -> HttpResponse:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Schemes"
+    example: dict[str, object] = {
+        "financial_year": "2024/25",
+        "quarter": "Q1",
+        "directorate": "Adult Social Care",
+        "portfolio": "Living and Ageing Well",
+        "service_area": "Living and Ageing Well",
+        "ref": "1a",
+        "title": "Example scheme (delete this row)",
+        "recurrence": "R",
+        "target": "150",
+        "ytd_budget": 30000,
+        "ytd_actual": 25000,
+        "forecast_year_end": 150000,
+        "forecast_next_year": 150000,
+        "projected_shortfall": 0,
+        "rag": "GREEN",
+        "timeline": "By March 2025",
+    }
     sheet.append([LABELS[name] + (" (£000s)" if name == "target" else "") for name in LABELS])
-    sheet.append(
-        [
-            "2024/25", "Q1", "Adult Social Care", "Living and Ageing Well", "Living and Ageing Well", "1a",
-            "Example scheme (delete this row)", "R", "", "150", 30000, 25000, 150000, 150000, 25000, 0, "GREEN",
-            "By March 2025", "",
-        ]
-    )  # fmt: skip
-    for index, width in enumerate([14, 9, 24, 24, 24, 8, 40, 10, 11, 14, 12, 12, 12, 16, 15, 16, 8, 30, 40], start=1):
-        sheet.column_dimensions[chr(64 + index)].width = width
+    sheet.append([example.get(name, "") for name in LABELS])
+    wide = {"title": 40, "timeline": 30, "challenges": 40, "directorate": 24, "portfolio": 24, "service_area": 24}
+    for index, name in enumerate(LABELS, start=1):
+        sheet.column_dimensions[chr(64 + index)].width = wide.get(name, 14)
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(

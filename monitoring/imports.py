@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import MonitoringQuarter, Scheme, SchemeQuarter
 from monitoring.tracker import Problem, Tracker, TrackerRow, read_tracker
 from plans.models import Directorate, Portfolio, ServiceArea
@@ -24,14 +25,7 @@ from recovery.audit import by
 from recovery.periods import FinancialYear, Period
 
 SCHEME_FIELDS = ("recurrence", "is_unallocated", "target", "timeline", "challenges")
-QUARTER_FIELDS = (
-    "ytd_budget",
-    "ytd_actual",
-    "forecast_year_end",
-    "forecast_next_year",
-    "achieved_to_date",
-    "projected_shortfall",
-)
+QUARTER_FIELDS = QUARTER_FIGURE_NAMES
 
 
 @dataclass

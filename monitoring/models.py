@@ -11,6 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from monitoring import calculations
+from monitoring.figures import QUARTER_FIGURE_NAMES
 from plans.models import DeficitRecoveryPlan, Milestone, ServiceArea, money_field
 from recovery.fields import FinancialYearField, QuarterField
 from recovery.periods import FinancialYear, Period, Quarter
@@ -241,13 +242,15 @@ class SchemeQuarter(models.Model):
 
     scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="quarters")
     quarter = QuarterField()
+    # One field per figure of monitoring.figures.QUARTER_FIGURES (a test keeps the two in step).
     ytd_budget = money_field("year-to-date budget (£)", help_text="The target profiled to the end of the quarter.")
-    ytd_actual = money_field("year-to-date actual (£)")
+    ytd_actual = money_field(
+        "year-to-date actual (£)", help_text="Savings delivered in the year to the quarter's end (achieved to date)."
+    )
     forecast_year_end = money_field("forecast to the end of the year (£)")
     forecast_next_year = money_field(
         "forecast to the end of next year (£)", help_text="Cumulative: delivered by the end of the following year."
     )
-    achieved_to_date = money_field("achieved to date (£)")
     projected_shortfall = money_field("projected shortfall (£)")
     rag = rag_field()
     rag_reason = models.TextField("reason for the RAG change", blank=True)
@@ -276,15 +279,12 @@ class SchemeQuarter(models.Model):
 
     @property
     def figures(self) -> calculations.SchemeFigures:
-        return calculations.SchemeFigures(
-            target=self.scheme.target,
-            ytd_budget=self.ytd_budget,
-            ytd_actual=self.ytd_actual,
-            forecast_year_end=self.forecast_year_end,
-            forecast_next_year=self.forecast_next_year,
-            achieved_to_date=self.achieved_to_date,
-            projected_shortfall=self.projected_shortfall,
-        )
+        return calculations.SchemeFigures.of(self.scheme.target, self.values)
+
+    @property
+    def values(self) -> dict[str, Decimal | None]:
+        """The quarter's figures by name (monitoring.figures.QUARTER_FIGURES)."""
+        return {name: getattr(self, name) for name in QUARTER_FIGURE_NAMES}
 
     @property
     def balance_to_achieve(self) -> Decimal:

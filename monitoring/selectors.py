@@ -13,10 +13,33 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from monitoring import calculations
+from monitoring.figures import QUARTER_FIGURES, TARGET, YTD_ACTUAL
 from monitoring.models import MilestoneProgress, MonitoringQuarter, PlanUpdate, QuarterLockEvent, Scheme, SchemeQuarter
 from plans.models import DeficitRecoveryPlan, Milestone
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, Movement, movement
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    key: str
+    label: str
+
+
+#: The grid's money columns: the target, then the quarterly figures the grid shows (those with
+#: a "grid" label), with the balance to achieve (computed) after the YTD actual it comes from.
+GRID_COLUMNS: tuple[GridColumn, ...] = (
+    GridColumn(TARGET.name, "Full-year target"),
+    *(
+        column
+        for figure in QUARTER_FIGURES
+        if "grid" in figure.report_labels
+        for column in (
+            (GridColumn(figure.name, figure.report_labels["grid"]),)
+            + ((GridColumn("balance_to_achieve", "Balance to achieve"),) if figure is YTD_ACTUAL else ())
+        )
+    ),
+)
 
 
 @dataclass
@@ -56,18 +79,35 @@ class GridRow:
         return calculations.rag_disagreements(self.rag, self.scheme_figures)
 
     def value(self, name: str) -> Decimal | None:
+        if name == "target":
+            return self.scheme.target
+        if name == "balance_to_achieve":
+            return self.balance_to_achieve
         return getattr(self.figures, name) if self.figures else None
+
+    @property
+    def amounts(self) -> list[Decimal | None]:
+        """The row's money cells in GRID_COLUMNS order."""
+        return [self.value(column.key) for column in GRID_COLUMNS]
 
 
 @dataclass
 class GridTotals:
-    target: Decimal
-    ytd_budget: Decimal
-    ytd_actual: Decimal
-    balance_to_achieve: Decimal
-    projected_shortfall: Decimal
+    """Totals of the grid's money columns by key (GRID_COLUMNS), schemes counted by RAG."""
+
+    values: dict[str, Decimal]
     scheme_count: int
     counts: dict[RAG, int] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Decimal:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def amounts(self) -> list[Decimal]:
+        return [self.values[column.key] for column in GRID_COLUMNS]
 
 
 def grid_rows(
@@ -111,11 +151,7 @@ def grid_totals(rows: Sequence[GridRow]) -> GridTotals:
         if row.rag is not None and not row.scheme.is_unallocated:
             counts[row.rag] += 1
     return GridTotals(
-        target=calculations.total(row.scheme.target for row in rows),
-        ytd_budget=calculations.total(row.value("ytd_budget") for row in rows),
-        ytd_actual=calculations.total(row.value("ytd_actual") for row in rows),
-        balance_to_achieve=calculations.total(row.balance_to_achieve for row in rows),
-        projected_shortfall=calculations.total(row.value("projected_shortfall") for row in rows),
+        values={column.key: calculations.total(row.value(column.key) for row in rows) for column in GRID_COLUMNS},
         scheme_count=sum(1 for row in rows if not row.scheme.is_unallocated),
         counts=counts,
     )
@@ -237,4 +273,4 @@ def plan_update_visible(*, user: User | AnonymousUser, plan_pk: int) -> DeficitR
     return plan
 
 
-__all__ = ["GridRow", "GridTotals", "Q"]
+__all__ = ["GRID_COLUMNS", "GridColumn", "GridRow", "GridTotals", "Q"]

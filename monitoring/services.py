@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import (
     MilestoneProgress,
     MonitoringQuarter,
@@ -283,15 +284,7 @@ def plan_update_set_rag(*, update: PlanUpdate, user: User, rag: RAG, reason: str
 
 # Savings schemes ---------------------------------------------------------------------------
 
-SCHEME_QUARTER_FIELDS: tuple[str, ...] = (
-    "ytd_budget",
-    "ytd_actual",
-    "forecast_year_end",
-    "forecast_next_year",
-    "achieved_to_date",
-    "projected_shortfall",
-    "commentary",
-)
+SCHEME_QUARTER_FIELDS: tuple[str, ...] = (*QUARTER_FIGURE_NAMES, "commentary")
 
 
 def previous_scheme_rag(scheme: Scheme, quarter: Quarter) -> RAG | None:

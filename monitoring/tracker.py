@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, BinaryIO
 
+from monitoring.figures import AMOUNT_FIGURES, BY_NAME, QUARTER_FIGURE_NAMES, header_key
 from recovery.money import MILLION, THOUSAND, MoneyError, format_pounds, parse_money, plain, round_half_up
 from recovery.periods import FinancialYear, Quarter
 from recovery.rag import RAG
@@ -24,18 +25,11 @@ MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bom
 MAX_ROWS = 20_000
 HEADER_SEARCH_ROWS = 20
 
-AMOUNT_COLUMNS = (
-    "target",
-    "ytd_budget",
-    "ytd_actual",
-    "forecast_year_end",
-    "forecast_next_year",
-    "achieved_to_date",
-    "projected_shortfall",
-)
-QUARTER_AMOUNTS = AMOUNT_COLUMNS[1:]
+AMOUNT_COLUMNS = tuple(figure.name for figure in AMOUNT_FIGURES)
+QUARTER_AMOUNTS = QUARTER_FIGURE_NAMES
 
-# Column name (normalised: lower case, no spaces, no unit) → field. Aliases accepted.
+# Column name (normalised by ``header_key``, without its unit) → field. Aliases accepted; the
+# amounts' headers come from ``monitoring.figures``.
 COLUMNS: dict[str, str] = {
     "financialyear": "financial_year",
     "year": "financial_year",
@@ -45,19 +39,11 @@ COLUMNS: dict[str, str] = {
     "servicearea": "service_area",
     "ref": "ref",
     "schemeno": "ref",
-    "schemeno.": "ref",
     "title": "title",
     "recurrent": "recurrence",
     "recurrent/nonrecurrent": "recurrence",
     "unallocated": "unallocated",
-    "target": "target",
-    "fullyearbudget": "target",
-    "ytdbudget": "ytd_budget",
-    "ytdactual": "ytd_actual",
-    "forecast": "forecast_year_end",
-    "forecastnextyear": "forecast_next_year",
-    "achievedtodate": "achieved_to_date",
-    "projectedshortfall": "projected_shortfall",
+    **{key: figure.name for figure in AMOUNT_FIGURES for key in figure.header_keys},
     "rag": "rag",
     "timeline": "timeline",
     "challenges": "challenges",
@@ -74,13 +60,7 @@ LABELS = {
     "title": "Title",
     "recurrence": "Recurrent",
     "unallocated": "Unallocated",
-    "target": "Target",
-    "ytd_budget": "YTD budget",
-    "ytd_actual": "YTD actual",
-    "forecast_year_end": "Forecast",
-    "forecast_next_year": "Forecast next year",
-    "achieved_to_date": "Achieved to date",
-    "projected_shortfall": "Projected shortfall",
+    **{figure.name: figure.label for figure in AMOUNT_FIGURES},
     "rag": "RAG",
     "timeline": "Timeline",
     "challenges": "Challenges",
@@ -171,7 +151,7 @@ def _normalise(header: str) -> tuple[str, Decimal]:
         elif found in {"£m", "£millions", "m"}:
             multiplier = MILLION
         text = _UNIT.sub("", text)
-    return text.lower().replace(" ", "").replace("_", ""), multiplier
+    return header_key(text), multiplier
 
 
 def _text(value: Any) -> str:
@@ -261,7 +241,7 @@ def _read_rows(sheet_name: str, rows: list[tuple[Any, ...]]) -> Tracker:
                 Problem(f"column {header!r} is not one the tracker uses: ignored.", sheet_name, header_index + 1)
             )
             continue
-        if field_name in seen:
+        if field_name in seen and field_name not in AMOUNT_COLUMNS:
             tracker.warnings.append(
                 Problem(f"a second {LABELS[field_name]} column: ignored.", sheet_name, header_index + 1, header)
             )
@@ -280,25 +260,74 @@ def _read_rows(sheet_name: str, rows: list[tuple[Any, ...]]) -> Tracker:
     everything: list[dict[str, Decimal | None]] = []
     last_was_total = False
     for offset, raw in enumerate(rows[header_index + 1 :], start=header_index + 2):
-        cells = {column.field: raw[column.index] if column.index < len(raw) else None for column in columns}
-        if all(_text(value) == "" for value in cells.values()):
+        read = _cells(tracker, sheet_name, offset, raw, columns)
+        if read is None:
             continue
+        cells, row_columns = read
         label = (_text(cells.get("title")) or _text(cells.get("ref"))).lower().strip(" :")
         if label in TOTAL_WORDS or _text(cells.get("ref")).lower().strip(" :") in TOTAL_WORDS:
             covers_all = label == "grand total" or last_was_total or not pending
             scope = everything if covers_all else _last_section(pending)
-            _compare_total(tracker, sheet_name, offset, cells, columns, scope)
+            _compare_total(tracker, sheet_name, offset, cells, row_columns, scope)
             pending = []
             last_was_total = True
             continue
         last_was_total = False
-        parsed = _read_scheme(tracker, sheet_name, offset, cells, columns)
+        parsed = _read_scheme(tracker, sheet_name, offset, cells, row_columns)
         if parsed is not None:
             tracker.rows.append(parsed)
             amounts = {"target": parsed.target, **parsed.figures}
             pending.append((parsed.service_area.lower(), amounts))
             everything.append(amounts)
     return tracker
+
+
+def _cells(
+    tracker: Tracker, sheet: str, row: int, raw: tuple[Any, ...], columns: list[_Column]
+) -> tuple[dict[str, Any], list[_Column]] | None:
+    """The row's cells by field and the column each was read from (None for an empty row).
+
+    Where two columns answer to one figure ("Achieved to date" and "YTD actual"), the one
+    filled in is used; two filled-in cells that differ are an error naming the row and both."""
+    cells: dict[str, Any] = {}
+    chosen: dict[str, _Column] = {}
+    anything = False
+    for column in columns:
+        value = raw[column.index] if column.index < len(raw) else None
+        filled = _text(value) != ""
+        anything = anything or filled
+        name = column.field
+        if name not in chosen or (filled and _text(cells[name]) == ""):
+            cells[name], chosen[name] = value, column
+        elif filled and not _same_amount(chosen[name], cells[name], column, value):
+            figure = BY_NAME[name]
+            tracker.errors.append(
+                Problem(
+                    f"{chosen[name].header} is {_text(cells[name])} but {column.header} is {_text(value)}: "
+                    f"both are the {figure.label} ({figure.description.split('.')[0].lower()}): give one "
+                    "figure, or the same in both.",
+                    sheet,
+                    row,
+                    column.header,
+                    _text(value),
+                )
+            )
+    return (cells, list(chosen.values())) if anything else None
+
+
+def _same_amount(first: _Column, first_value: Any, second: _Column, second_value: Any) -> bool:
+    """Whether two cells state the same amount (each read in its own column's unit). A cell that
+    cannot be read is reported when the row is read, so it does not count as a disagreement."""
+    try:
+        one = parse_money(_cell_text(first_value), multiplier=first.multiplier)
+        two = parse_money(_cell_text(second_value), multiplier=second.multiplier)
+    except MoneyError:
+        return True
+    return one == two
+
+
+def _cell_text(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _last_section(pending: list[tuple[str, dict[str, Decimal | None]]]) -> list[dict[str, Decimal | None]]:

@@ -131,6 +131,8 @@ def scheme_grid(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> 
             "period": period,
             "rows": rows,
             "totals": selectors.grid_totals(rows),
+            "grid_columns": selectors.GRID_COLUMNS,
+            "previous_quarter_columns": 1 if quarter > Quarter.Q1 else 0,
             "filters": filters,
             "record": record,
             "locked": bool(record and record.is_locked),
@@ -147,12 +149,7 @@ def _scheme_form_initial(row: selectors.GridRow) -> dict[str, Any]:
     if figures is None:
         return {}
     return {
-        "ytd_budget": figures.ytd_budget,
-        "ytd_actual": figures.ytd_actual,
-        "forecast_year_end": figures.forecast_year_end,
-        "forecast_next_year": figures.forecast_next_year,
-        "achieved_to_date": figures.achieved_to_date,
-        "projected_shortfall": figures.projected_shortfall,
+        **figures.values,
         "rag": figures.rag,
         "rag_reason": figures.rag_reason,
         "commentary": figures.commentary,

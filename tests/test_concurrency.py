@@ -218,7 +218,6 @@ def row_post(version: str, **overrides: str) -> dict[str, str]:
         "ytd_actual": "12,345",
         "forecast_year_end": "77,777",
         "forecast_next_year": "",
-        "achieved_to_date": "",
         "projected_shortfall": "0",
         "rag": "GREEN",
         "rag_reason": "",

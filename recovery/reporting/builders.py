@@ -10,12 +10,24 @@ is only ever compared with the computed one, and a disagreement becomes a note.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from monitoring.calculations import balance_to_achieve, ratio, total
+from monitoring.figures import (
+    BY_NAME,
+    FORECAST_NEXT_YEAR,
+    FORECAST_YEAR_END,
+    PROJECTED_SHORTFALL,
+    QUARTER_FIGURE_NAMES,
+    TARGET,
+    YTD_ACTUAL,
+    YTD_BUDGET,
+    Figure,
+)
 from recovery.money import THOUSAND, format_millions, format_percent, format_pounds, format_thousands, round_half_up
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, REPORT_ORDER
@@ -42,7 +54,6 @@ class SchemeLine:
     ytd_actual: Decimal | None = None
     forecast_year_end: Decimal | None = None
     forecast_next_year: Decimal | None = None
-    achieved_to_date: Decimal | None = None
     projected_shortfall: Decimal | None = None
     rag: RAG | None = None
     timeline: str = ""
@@ -50,12 +61,17 @@ class SchemeLine:
     commentary: str = ""
 
 
+def figure_values(values: Mapping[str, Decimal | None]) -> dict[str, Any]:
+    """A quarter's figures by name (monitoring.figures), as SchemeLine's keyword arguments."""
+    return {name: values.get(name) for name in QUARTER_FIGURE_NAMES}
+
+
 @dataclass(frozen=True)
 class StatedFigure:
     """A total as a source document printed it, to compare with the computed one."""
 
     scope: str  # a service area or portfolio name, or "Total"
-    column: str  # target | forecast_year_end | forecast_next_year | achieved_to_date
+    column: str  # a figure's name (monitoring.figures): target, forecast_year_end, ytd_actual …
     amount: Decimal
     source: str = "the source document"
 
@@ -72,16 +88,23 @@ def _k(amount: Decimal) -> str:
 # Appendix 1 ------------------------------------------------------------------------------
 
 
+def _column(figure: Figure, report: str, unit: Unit, suffix: str = "", **options: Any) -> Column:
+    """A report's column for a figure, headed as that report heads it (monitoring.figures)."""
+    heading = figure.report_labels[report] + (f" {suffix}" if suffix else "")
+    unit_text = {Unit.THOUSANDS: " (£000s)"}.get(unit, "")
+    return Column(figure.name, heading + unit_text, unit, **options)
+
+
 def appendix_columns(year: FinancialYear) -> list[Column]:
     end, next_end = _short_date(year.end_date), _short_date(year.next.end_date)
     return [
         Column("title", "Project Title", Unit.TEXT, width=40, wrap=True),
-        Column("target", f"Target {end} (£000s)", Unit.THOUSANDS),
-        Column("forecast_year_end", f"Forecast {end} (£000s)", Unit.THOUSANDS),
+        _column(TARGET, "appendix", Unit.THOUSANDS, end),
+        _column(FORECAST_YEAR_END, "appendix", Unit.THOUSANDS, end),
         Column("percent_year_end", f"% By {end}", Unit.PERCENT, width=9),
-        Column("forecast_next_year", f"Forecast {next_end} (£000s)", Unit.THOUSANDS),
+        _column(FORECAST_NEXT_YEAR, "appendix", Unit.THOUSANDS, next_end),
         Column("percent_next_year", f"% By {next_end}", Unit.PERCENT, width=9),
-        Column("achieved_to_date", "Achieved to Date (£000s)", Unit.THOUSANDS),
+        _column(YTD_ACTUAL, "appendix", Unit.THOUSANDS),
         Column("timeline", "Timeline for completion", Unit.TEXT, width=45, wrap=True),
         Column("challenges", "Challenges", Unit.TEXT, width=45, wrap=True),
     ]
@@ -91,13 +114,17 @@ def overall_columns(year: FinancialYear) -> list[Column]:
     end, next_end = _short_date(year.end_date), _short_date(year.next.end_date)
     return [
         Column("portfolio", "Saving Category by Portfolio", Unit.TEXT, width=36, wrap=True),
-        Column("target", f"Target {end} (£000s)", Unit.THOUSANDS),
-        Column("forecast_year_end", f"Forecast {end} (£000s)", Unit.THOUSANDS),
-        Column("forecast_next_year", f"Forecast {next_end} (£000s)", Unit.THOUSANDS),
+        _column(TARGET, "appendix", Unit.THOUSANDS, end),
+        _column(FORECAST_YEAR_END, "appendix", Unit.THOUSANDS, end),
+        _column(FORECAST_NEXT_YEAR, "appendix", Unit.THOUSANDS, next_end),
         Column("percent_year_end", f"Forecast % by 1 April {year.end_date.year}", Unit.PERCENT, width=11),
         Column("percent_next_year", f"Forecast % by 1 April {year.next.end_date.year}", Unit.PERCENT, width=11),
         Column("mitigations", "Mitigations Required (£000s)", Unit.THOUSANDS),
     ]
+
+
+# The figures Appendix 1 totals per table (and compares with a stated total).
+APPENDIX_FIGURES = (TARGET.name, FORECAST_YEAR_END.name, FORECAST_NEXT_YEAR.name, YTD_ACTUAL.name)
 
 
 @dataclass
@@ -105,7 +132,7 @@ class _Sums:
     target: Decimal = ZERO
     forecast_year_end: Decimal = ZERO
     forecast_next_year: Decimal = ZERO
-    achieved_to_date: Decimal = ZERO
+    ytd_actual: Decimal = ZERO
     count: int = 0
 
     @classmethod
@@ -114,7 +141,7 @@ class _Sums:
             target=total(line.target for line in lines),
             forecast_year_end=total(line.forecast_year_end for line in lines),
             forecast_next_year=total(line.forecast_next_year for line in lines),
-            achieved_to_date=total(line.achieved_to_date for line in lines),
+            ytd_actual=total(line.ytd_actual for line in lines),
             count=len(lines),
         )
 
@@ -171,7 +198,7 @@ def build_appendix(
                     "percent_next_year": ratio(line.forecast_next_year, line.target)
                     if line.forecast_next_year is not None
                     else None,
-                    "achieved_to_date": line.achieved_to_date,
+                    "ytd_actual": line.ytd_actual,
                     "timeline": line.timeline,
                     "challenges": line.challenges,
                 }
@@ -186,13 +213,13 @@ def build_appendix(
                 "percent_year_end": ratio(sums.forecast_year_end, sums.target),
                 "forecast_next_year": sums.forecast_next_year,
                 "percent_next_year": ratio(sums.forecast_next_year, sums.target),
-                "achieved_to_date": sums.achieved_to_date,
+                "ytd_actual": sums.ytd_actual,
                 "timeline": mitigation_sentence(sums),
                 "challenges": "",
             },
             kind="total",
         )
-        for column in ("target", "forecast_year_end", "forecast_next_year", "achieved_to_date"):
+        for column in APPENDIX_FIGURES:
             computed[(area, column)] = getattr(sums, column)
         sections.append(
             Section(
@@ -229,7 +256,7 @@ def build_appendix(
         for column in ("target", "forecast_year_end", "forecast_next_year"):
             computed.setdefault((name, column), getattr(sums, column))
     everything = _Sums.of(list(lines))
-    for column in ("target", "forecast_year_end", "forecast_next_year", "achieved_to_date"):
+    for column in APPENDIX_FIGURES:
         computed[("Total", column)] = getattr(everything, column)
     overall = Section(
         key="overall",
@@ -270,14 +297,6 @@ def build_appendix(
     )
 
 
-_COLUMN_WORDS = {
-    "target": "target",
-    "forecast_year_end": "forecast for the year",
-    "forecast_next_year": "forecast by the end of the following year",
-    "achieved_to_date": "achieved to date",
-}
-
-
 def stated_total_notes(stated: Iterable[StatedFigure], computed: dict[tuple[str, str], Decimal]) -> list[str]:
     """A note for every stated total that disagrees with the total computed from the rows."""
     notes = []
@@ -285,8 +304,9 @@ def stated_total_notes(stated: Iterable[StatedFigure], computed: dict[tuple[str,
         mine = computed.get((figure.scope, figure.column))
         if mine is None or round_half_up(mine / THOUSAND) == round_half_up(figure.amount / THOUSAND):
             continue
+        words = BY_NAME[figure.column].phrase if figure.column in BY_NAME else figure.column
         notes.append(
-            f"{figure.scope}: the {_COLUMN_WORDS.get(figure.column, figure.column)} computed from the rows is "
+            f"{figure.scope}: the {words} computed from the rows is "
             f"{format_thousands(mine)} (£000s); {figure.source} states {format_thousands(figure.amount)}. "
             "This report uses the computed figure."
         )
@@ -301,11 +321,11 @@ TRANSFORMATION_COLUMNS = [
     Column("rag", "RAG status", Unit.RAG, width=10),
     Column("title", "Saving Summary", Unit.TEXT, width=48, wrap=True),
     Column("recurrence", "Recurrent/ Non Recurrent", Unit.TEXT, width=11),
-    Column("target", "Full year budget", Unit.POUNDS, width=14),
-    Column("ytd_budget", "Year to date budget", Unit.POUNDS, width=14),
-    Column("ytd_actual", "Year to Date actual", Unit.POUNDS, width=14),
+    _column(TARGET, "transformation", Unit.POUNDS, width=14),
+    _column(YTD_BUDGET, "transformation", Unit.POUNDS, width=14),
+    _column(YTD_ACTUAL, "transformation", Unit.POUNDS, width=14),
     Column("balance", "Balance still to achieve", Unit.POUNDS, width=14),
-    Column("projected_shortfall", "Projected shortfall", Unit.POUNDS, width=14),
+    _column(PROJECTED_SHORTFALL, "transformation", Unit.POUNDS, width=14),
 ]
 
 

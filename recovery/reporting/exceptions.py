@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from monitoring.calculations import SchemeFigures, balance_to_achieve, rag_disagreements, suggested_rag
+from monitoring.figures import QUARTER_FIGURE_NAMES
 from recovery.periods import Period
 from recovery.rag import RAG, Movement, movement
 from recovery.reporting.builders import SchemeLine
@@ -67,15 +68,7 @@ SCHEME_COLUMNS = [
 
 
 def _figures(line: SchemeLine) -> SchemeFigures:
-    return SchemeFigures(
-        target=line.target,
-        ytd_budget=line.ytd_budget,
-        ytd_actual=line.ytd_actual,
-        forecast_year_end=line.forecast_year_end,
-        forecast_next_year=line.forecast_next_year,
-        achieved_to_date=line.achieved_to_date,
-        projected_shortfall=line.projected_shortfall,
-    )
+    return SchemeFigures.of(line.target, {name: getattr(line, name) for name in QUARTER_FIGURE_NAMES})
 
 
 def _scheme_row(item: SchemeException, detail: str) -> Row:

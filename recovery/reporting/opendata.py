@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from monitoring.figures import AMOUNT_FIGURES
 from recovery.rag import RAG
 from recovery.reporting.report import Column, Report, Unit
 
@@ -107,7 +108,7 @@ SCHEME_COLUMNS: tuple[tuple[str, str], ...] = (
     ("balance_to_achieve", "Target − YTD actual (£), computed"),
     ("forecast_year_end", "Forecast to the end of the year (£)"),
     ("forecast_next_year", "Forecast to the end of the following year, cumulative (£)"),
-    ("achieved_to_date", "Achieved to date (£)"),
+    ("achieved_to_date", "The same figure as ytd_actual (one fact since 2026; kept so older readers still work)"),
     ("projected_shortfall", "Projected shortfall (£)"),
     ("rag", "RED, AMBER, GREEN or BLUE (delivered); blank if not rated"),
     ("commentary", "Finance commentary for the quarter"),
@@ -118,8 +119,7 @@ SCHEME_COLUMNS: tuple[tuple[str, str], ...] = (
 def render_schemes_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     """One row per scheme per quarter, in SCHEME_COLUMNS order."""
     keys = [key for key, _ in SCHEME_COLUMNS]
-    money = {"target", "ytd_budget", "ytd_actual", "balance_to_achieve", "forecast_year_end"}
-    money |= {"forecast_next_year", "achieved_to_date", "projected_shortfall"}
+    money = {figure.name for figure in AMOUNT_FIGURES} | {"balance_to_achieve", "achieved_to_date"}
     out = [keys]
     for row in rows:
         out.append([csv_value(row.get(key), Unit.POUNDS if key in money else Unit.TEXT) for key in keys])

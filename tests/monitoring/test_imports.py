@@ -116,9 +116,9 @@ def test_tracker_002_on_an_empty_database(finance):
     homecare = SchemeQuarter.objects.get(
         scheme__title="Review of new High-Cost Homecare arranged during Covid response"
     )
-    assert homecare.achieved_to_date == Decimal("2628000")
+    assert homecare.ytd_actual == Decimal("2628000")
     integration = SchemeQuarter.objects.get(scheme__title__startswith="Efficiency through integration")
-    assert integration.achieved_to_date == Decimal("266400")
+    assert integration.ytd_actual == Decimal("266400")
     assert ServiceArea.objects.get(name="Adults with a Disability").portfolio.name == "Adults with Disabilities"
     assert Directorate.objects.get().name == "Adult Social Care"
 

@@ -152,21 +152,21 @@ def test_seed_002_quirks(loaded):
         return SchemeQuarter.objects.get(scheme__title__startswith=title_start)
 
     # "2.628" printed in a £000s column is £2,628k.
-    assert figures("Review of new High-Cost Homecare").achieved_to_date == Decimal("2628000")
+    assert figures("Review of new High-Cost Homecare").ytd_actual == Decimal("2628000")
     assert figures("Review of new High-Cost Homecare").forecast_next_year == Decimal("3017000")  # 87% (3.017m)
     assert figures("Supported Living TUPE").forecast_next_year == Decimal("600000")  # "600k"
     assert figures("Complex Care Review Team").forecast_next_year == Decimal("1300000")  # 130% (£1.3m)
     assert figures("Direct Payment Service Transformation").forecast_next_year == Decimal("770000")  # 214% (770k)
     assert figures("Safeguarding, MH and Domestic Abuse").forecast_next_year == Decimal("100000")
-    assert figures("Efficiency through integration").achieved_to_date == Decimal("266400")
+    assert figures("Efficiency through integration").ytd_actual == Decimal("266400")
     # "-" is nil, not zero.
-    assert figures("Improved Social Work Practice").achieved_to_date is None
-    assert figures("Provider Services staffing").achieved_to_date is None
+    assert figures("Improved Social Work Practice").ytd_actual is None
+    assert figures("Provider Services staffing").ytd_actual is None
 
 
 def test_seed_002_living_and_ageing_well_achieved_to_date_is_5206k(loaded):
     total = SchemeQuarter.objects.filter(scheme__service_area__name="Living and Ageing Well").aggregate(
-        total=Sum("achieved_to_date")
+        total=Sum("ytd_actual")
     )["total"]
     assert total == Decimal("5206000")
 
@@ -227,3 +227,11 @@ def test_load_demo_keeps_finance_edits_to_scheme_figures(loaded):
     figures.refresh_from_db()
     assert figures.ytd_actual == Decimal("12000")
     assert figures.rag == "AMBER"
+
+
+def test_seed_002_achieved_to_date_is_the_2022_23_q3_ytd_actual_of_11128_4k(loaded):
+    # One fact, one field: Appendix 1's "Achieved to Date" is the year-to-date actual.
+    figures = SchemeQuarter.objects.filter(scheme__financial_year=FinancialYear(2022), quarter=Quarter.Q3)
+    assert figures.aggregate(total=Sum("ytd_actual"))["total"] == Decimal("11128400")
+    mer = figures.get(scheme__title__startswith="Operating model and MER")
+    assert mer.ytd_actual == Decimal("925000")

@@ -80,14 +80,13 @@ def test_figure_cells(cell, expected):
 
 def test_figures_in_thousands_and_millions():
     header = ["Financial year", "Quarter", "Directorate", "Service area", "Title", "Target (£000s)",
-              "YTD actual (£m)", "Forecast (£000s)", "Achieved to date (£000s)"]  # fmt: skip
+              "YTD budget (£m)", "Forecast (£000s)", "Achieved to date (£000s)"]  # fmt: skip
     row = only_row(xlsx([["2022/23", "Q3", "Adult Social Care", "Adults with a Disability",
                           "Efficiency through integration", 400, 0.25, "1,234", 266.4]], header=header))  # fmt: skip
     assert row.target == Decimal("400000")
-    assert row.figures["ytd_actual"] == Decimal("250000")
+    assert row.figures["ytd_budget"] == Decimal("250000")
     assert row.figures["forecast_year_end"] == Decimal("1234000")
-    assert row.figures["achieved_to_date"] == Decimal("266400")
-    assert row.figures["ytd_budget"] is None
+    assert row.figures["ytd_actual"] == Decimal("266400")
 
 
 # Columns

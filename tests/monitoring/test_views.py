@@ -358,7 +358,6 @@ def row_data(**overrides: str) -> dict[str, str]:
         "ytd_actual": "0",
         "forecast_year_end": "",
         "forecast_next_year": "",
-        "achieved_to_date": "",
         "projected_shortfall": "0",
         "rag": "GREEN",
         "rag_reason": "",

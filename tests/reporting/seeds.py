@@ -96,7 +96,7 @@ def appendix_lines() -> list[SchemeLine]:
                     target=_amount(row["target"], THOUSAND) or Decimal(0),
                     forecast_year_end=_amount(row["forecast_year_end"], THOUSAND),
                     forecast_next_year=_amount(row["forecast_next_year"], THOUSAND),
-                    achieved_to_date=_amount(row["achieved_to_date"], THOUSAND),
+                    ytd_actual=_amount(row["achieved_to_date"], THOUSAND),
                     timeline=row["timeline"],
                     challenges=row["challenges"],
                 )
@@ -151,7 +151,6 @@ def multiply_schemes(period: Period, times: int) -> int:
                 ytd_actual=figures.ytd_actual,
                 forecast_year_end=figures.forecast_year_end,
                 forecast_next_year=figures.forecast_next_year,
-                achieved_to_date=figures.achieved_to_date,
                 projected_shortfall=figures.projected_shortfall,
                 rag=figures.rag,
             )

@@ -94,8 +94,8 @@ def test_appendix_section_total_rows_are_the_seed_totals(area):
     assert total.get("target") == D(target)
     assert total.get("forecast_year_end") == D(forecast)
     assert total.get("forecast_next_year") == D(forecast_next)
-    assert total.get("achieved_to_date") == D(achieved)
-    for key in ("target", "forecast_year_end", "forecast_next_year", "achieved_to_date"):
+    assert total.get("ytd_actual") == D(achieved)
+    for key in ("target", "forecast_year_end", "forecast_next_year", "ytd_actual"):
         assert isinstance(total.get(key), Decimal)
 
 
@@ -119,13 +119,13 @@ def test_appendix_total_percentages_are_computed_from_the_amounts(area, year_end
 
 def test_appendix_total_amounts_shown_in_thousands():
     sec = section(appendix(), "Living and Ageing Well")
-    assert [shown(sec, sec.total.values, key) for key in ("target", "forecast_year_end", "achieved_to_date")] == [
+    assert [shown(sec, sec.total.values, key) for key in ("target", "forecast_year_end", "ytd_actual")] == [
         "10,888",
         "6,994",
         "5,206",
     ]
     sec = section(appendix(), "Adults with a Disability")
-    assert shown(sec, sec.total.values, "achieved_to_date") == "2,833"
+    assert shown(sec, sec.total.values, "ytd_actual") == "2,833"
 
 
 def test_appendix_row_percentages_come_from_the_amounts_not_the_printed_percent():
@@ -143,8 +143,8 @@ def test_appendix_row_percentages_come_from_the_amounts_not_the_printed_percent(
 def test_appendix_nil_achieved_is_shown_as_nil_not_zero():
     sec = section(appendix(), "Adults with a Disability")
     reviews = next(row for row in sec.rows if row.get("title").startswith("Improved Social Work Practice"))
-    assert reviews.get("achieved_to_date") is None
-    assert shown(sec, reviews.values, "achieved_to_date") == "–"
+    assert reviews.get("ytd_actual") is None
+    assert shown(sec, reviews.values, "ytd_actual") == "–"
     assert shown(sec, reviews.values, "forecast_year_end") == "0"
 
 
@@ -236,7 +236,7 @@ def test_stated_totals_that_disagree_become_notes_naming_both_figures():
         StatedFigure("Total", "target", D(25201000)),
         StatedFigure("Adults with Disabilities", "forecast_next_year", D(8710000)),
         # Printed 2,833 for rows summing to 2,833.4: the same in whole £000s.
-        StatedFigure("Adults with a Disability", "achieved_to_date", D(2833000)),
+        StatedFigure("Adults with a Disability", "ytd_actual", D(2833000)),
     ],
 )
 def test_stated_total_that_matches_gives_no_note(stated):
@@ -410,7 +410,6 @@ scheme_lines = st.builds(
     ytd_actual=optional_amounts,
     forecast_year_end=optional_amounts,
     forecast_next_year=optional_amounts,
-    achieved_to_date=optional_amounts,
     projected_shortfall=optional_amounts,
     rag=st.none() | st.sampled_from(list(RAG)),
 )

@@ -474,3 +474,18 @@ def test_dashboard_query_count_does_not_grow_with_ten_times_the_plans(executive_
 
     assert after == before
     assert len(executive_client.get(DASHBOARD_2023_Q3).context["board"].plans_not_updated) == 30
+
+
+def test_2022_23_q3_dashboard_shows_seed_002s_achieved_to_date_as_the_ytd_actual(executive_client):
+    # Seed 002's "Achieved to Date" is the year-to-date actual: £11,128.4k from its rows,
+    # the same figure the Transformation update and Appendix 1 show for the quarter.
+    html = executive_client.get("/reports/dashboard/2022-23/Q3/").content.decode()
+    assert tiles(html)["YTD actual"] == "£11,128,400"
+    transformation = selectors.transformation_report(period=Q3_2022)
+    appendix = selectors.appendix_report(period=Q3_2022)
+    assert transformation.sections[-1].total.values["ytd_actual"] == Decimal("11128400")
+    overall = next(section for section in appendix.sections if section.key != "overall" and section.total)
+    mer = next(row for row in overall.rows if str(row.values["title"]).startswith("Operating model and MER"))
+    assert mer.values["ytd_actual"] == Decimal("925000")
+    every_line = selectors.scheme_lines(period=Q3_2022)
+    assert sum(line.ytd_actual or 0 for line in every_line) == Decimal("11128400")
