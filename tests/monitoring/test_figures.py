@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitoring import figures as figures_module
@@ -53,6 +53,7 @@ def test_no_header_answers_to_two_figures():
     assert len(keys) == len(set(keys))
 
 
+@settings(deadline=None)
 @given(
     figure=st.sampled_from(AMOUNT_FIGURES),
     data=st.data(),
@@ -87,6 +88,7 @@ def test_a_file_with_both_columns_that_agree_or_fill_in_one_is_read_as_one_figur
     assert not [warning for warning in result.warnings if "Achieved" in str(warning) or "YTD" in str(warning)]
 
 
+@settings(deadline=None)
 @given(
     achieved=st.integers(min_value=-10_000, max_value=10_000),
     actual=st.integers(min_value=-10_000_000, max_value=10_000_000),
