@@ -128,19 +128,16 @@ load-test: install-test
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-# A backup of everything (all apps, history included) as compressed JSON under var/backups/,
-# whichever database is in use. For PostgreSQL in production also use pg_dump (see README).
+# One archive (mode 0600) with the database, history included, AND the stored files (attachments),
+# with a manifest; whichever database and storage are in use. See README "Operations".
 backup: install
-	@mkdir -p var/backups
-	$(BIN)/python manage.py dumpdata --natural-foreign --exclude contenttypes --exclude auth.permission \
-	  --exclude sessions --exclude jobs --exclude axes --indent 0 -o var/backups/recovery-$$(date +%Y%m%d-%H%M%S).json.gz
-	@ls -1t var/backups | head -1
+	$(BIN)/python manage.py backup
 
-# Restore a backup into an empty database: make restore BACKUP=var/backups/recovery-….json.gz
+# Restore an archive into an empty database and storage: make restore BACKUP=var/backups/recovery-….tar.gz
+# (REPLACE=1 replaces everything already there; CHECK=1 only checks the archive).
 restore: install
-	@test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=var/backups/recovery-….json.gz" && exit 2)
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py loaddata "$(BACKUP)"
+	@test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=var/backups/recovery-….tar.gz [REPLACE=1] [CHECK=1]" && exit 2)
+	$(BIN)/python manage.py restore "$(BACKUP)" $(if $(REPLACE),--replace) $(if $(CHECK),--check)
 
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache

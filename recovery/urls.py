@@ -5,12 +5,14 @@ from django.urls import include, path
 
 from plans import views as plan_views
 from recovery.accounts import views as account_views
+from recovery.operations import views as operations_views
 
 admin.site.site_header = "Deficit recovery plans: administration"
 admin.site.site_title = "Recovery plans admin"
 
 urlpatterns = [
     path("", plan_views.home, name="home"),
+    path("healthz", operations_views.healthz, name="healthz"),
     path("accounts/login/", account_views.SignInView.as_view(), name="login"),
     path("accounts/logout/", account_views.SignOutView.as_view(), name="logout"),
     path("accounts/password_reset/", account_views.PasswordResetView.as_view(), name="password_reset"),

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.accounts import test_views as accounts_matrix
 from tests.monitoring import test_views as monitoring_matrix
+from tests.operations import test_healthz as operations_matrix
 from tests.plans import test_views as plans_matrix
 from tests.reporting import test_views as reporting_matrix
 
@@ -43,6 +44,7 @@ def test_every_url_of_the_site_is_in_a_permission_matrix():
         {f"plans:{name}" for name in plans_matrix.MATRIX}
         | {f"monitoring:{row[0]}" for row in monitoring_matrix.MATRIX}
         | {f"reporting:{name}" for name in reporting_matrix.MATRIX}
+        | set(operations_matrix.MATRIX)
         | set(accounts_matrix.MATRIX)
     )
     every = _names(get_resolver().url_patterns)

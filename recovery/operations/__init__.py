@@ -1,0 +1,1 @@
+"""Running the app for years: backup and restore, the health endpoint."""

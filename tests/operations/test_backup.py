@@ -1,0 +1,322 @@
+"""Backup and restore (issue 17): one archive with the database and the stored files; a restore
+drill into a new empty database and storage gives back every row, history entry, password and
+attachment; a non-empty target is refused unless --replace, which replaces and never merges;
+damaged archives are refused in one line with the live database untouched; archives are 0600."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import stat
+import tarfile
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from monitoring.models import SchemeQuarter
+from monitoring.services import scheme_quarter_save
+from plans import services as plan_services
+from plans.models import Attachment, DeficitRecoveryPlan
+from recovery.history import history_of
+from recovery.operations.backup import table_counts
+from recovery.periods import FinancialYear, Quarter
+from recovery.rag import RAG
+from tests.factories import PlanFactory
+from tests.test_data_safety import contents, counts, make_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "an-old-but-valid-password-1"
+FILE_CONTENTS = [
+    b"%PDF-1.4 the budget paper\n" + bytes(range(256)),
+    b"\x89PNG\r\n\x1a\n" + b"\x00chart" * 500,
+    b"GIF89a" + "£ and ü".encode(),
+]
+
+
+@pytest.fixture
+def world(manager, finance, service_area):
+    """Plans, updates, schemes with history (the data-safety world) and attachments on a draft plan."""
+    make_data(manager, finance, service_area)
+    manager.set_password(PASSWORD)
+    manager.save()
+    draft = PlanFactory(service_area=service_area, financial_year=FinancialYear(2024), managers=[manager])
+    suffixes = [".pdf", ".png", ".gif"]
+    for number, (content, suffix) in enumerate(zip(FILE_CONTENTS, suffixes, strict=True)):
+        plan_services.attachment_add(
+            plan=draft, user=manager, upload=SimpleUploadedFile(f"paper {number}{suffix}", content)
+        )
+    return {"manager": manager, "finance": finance, "draft": draft}
+
+
+def backup(tmp_path: Path) -> Path:
+    out = StringIO()
+    call_command("backup", "--dir", str(tmp_path / "backups"), stdout=out)
+    (line,) = out.getvalue().splitlines()
+    assert line.startswith("backup: wrote ")
+    (archive,) = (tmp_path / "backups").iterdir()
+    return archive
+
+
+def restore(archive: Path, *options: str) -> str:
+    out = StringIO()
+    call_command("restore", str(archive), *options, stdout=out)
+    return out.getvalue()
+
+
+def downloads(manager: User) -> dict[str, bytes]:
+    client = Client()
+    client.force_login(manager)
+    result = {}
+    for attachment in Attachment.objects.all():
+        response = client.get(reverse("plans:attachment_download", args=[attachment.plan_id, attachment.pk]))
+        assert response.status_code == 200, (attachment.original_name, response.status_code)
+        result[attachment.original_name] = b"".join(response.streaming_content)
+    return result
+
+
+def new_machine(settings, tmp_path: Path) -> None:
+    """An empty database and an empty storage, as on a new server."""
+    call_command("flush", interactive=False, verbosity=0)
+    settings.MEDIA_ROOT = tmp_path / "new-machine-media"
+    assert sum(table_counts().values()) == 0
+
+
+def test_the_restore_drill_gives_back_every_row_history_password_and_file(world, settings, tmp_path):
+    before, data_before, history_before = counts(history=False), contents(), counts(history=True)
+    plan = DeficitRecoveryPlan.objects.get(financial_year=FinancialYear(2023))
+    trail = [(change.who, change.kind, change.changes) for change in history_of(plan)]
+    files_before = downloads(world["manager"])
+    assert sorted(files_before.values()) == sorted(FILE_CONTENTS)
+    archive = backup(tmp_path)
+
+    new_machine(settings, tmp_path)
+    output = restore(archive)
+
+    assert output.startswith("restore: restored ")
+    assert "verified against the manifest" in output
+    assert counts(history=False) == before
+    assert counts(history=True) == history_before
+    assert contents() == data_before
+    assert [(change.who, change.kind, change.changes) for change in history_of(plan)] == trail
+    manager = User.objects.get(username="manager")
+    assert manager.check_password(PASSWORD)
+    assert downloads(manager) == files_before  # every attachment downloads, byte for byte
+
+
+def test_archives_are_readable_by_their_owner_only_whatever_the_umask(world, tmp_path):
+    previous = os.umask(0)
+    try:
+        archive = backup(tmp_path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    assert [path.name for path in archive.parent.iterdir()] == [archive.name]  # no partial file left
+
+
+def test_the_manifest_describes_the_archive(world, tmp_path):
+    archive = backup(tmp_path)
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+        names = tar.getnames()
+    assert manifest["tables"]["plans.deficitrecoveryplan"] == 3
+    assert manifest["tables"]["plans.historicaldeficitrecoveryplan"] >= 3
+    assert manifest["tables"]["plans.attachment"] == 3
+    assert manifest["tables"]["auth.user"] == User.objects.count()
+    assert "sessions.session" not in manifest["tables"]
+    assert len(manifest["files"]) == 3
+    assert all(len(entry["sha256"]) == 64 for entry in manifest["files"])
+    assert all(f"files/{entry['name']}" in names for entry in manifest["files"])
+    assert manifest["migrations"]["plans"]
+    assert manifest["app_version"]
+    assert manifest["database"] in ("sqlite", "postgresql")
+
+
+def test_a_non_empty_database_is_refused_and_left_as_it_was(world, tmp_path):
+    archive = backup(tmp_path)
+    PlanFactory(service_area=world["draft"].service_area, financial_year=FinancialYear(2025))
+    before = table_counts()
+    with pytest.raises(CommandError, match=r"not empty.*--replace") as refused:
+        restore(archive)
+    assert "\n" not in str(refused.value)
+    assert table_counts() == before
+
+
+def test_a_non_empty_storage_is_refused(world, settings, tmp_path):
+    archive = backup(tmp_path)
+    call_command("flush", interactive=False, verbosity=0)  # an empty database, but the old files are there
+    with pytest.raises(CommandError, match=r"3 stored files"):
+        restore(archive)
+
+
+def test_replace_replaces_everything_and_never_merges(world, settings, tmp_path):
+    manager, finance = world["manager"], world["finance"]
+    scheme_quarter = SchemeQuarter.objects.order_by("pk").first()
+    scheme_quarter_save(
+        scheme=scheme_quarter.scheme, quarter=Quarter.Q1, user=finance, fields={}, rag=RAG.AMBER, rag_reason="slipped"
+    )
+    archive = backup(tmp_path)
+    backed_up = counts(history=False)
+
+    # After the backup: a new user, a changed password, a new attachment, the scheme moved to RED.
+    User.objects.create_user("newcomer", password="a-newer-password-2")
+    manager.set_password("a-newer-password-3")
+    manager.save()
+    plan_services.attachment_add(
+        plan=world["draft"], user=manager, upload=SimpleUploadedFile("late.pdf", b"%PDF-1.4 added later")
+    )
+    scheme_quarter_save(
+        scheme=scheme_quarter.scheme, quarter=Quarter.Q1, user=finance, fields={}, rag=RAG.RED, rag_reason="worse"
+    )
+
+    output = restore(archive, "--replace")
+
+    assert "replaced" in output
+    assert counts(history=False) == backed_up
+    assert not User.objects.filter(username="newcomer").exists()
+    assert User.objects.get(username="manager").check_password(PASSWORD)
+    assert not Attachment.objects.filter(original_name="late.pdf").exists()
+    stored = sorted(p.name for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    assert len(stored) == 3
+    assert not any(name.startswith("late") for name in stored)
+    restored = SchemeQuarter.objects.get(pk=scheme_quarter.pk)
+    assert restored.rag == RAG.AMBER
+    assert restored.history.latest().rag == RAG.AMBER  # history agrees with the data again
+    assert downloads(User.objects.get(username="manager"))
+
+
+# Damaged archives ---------------------------------------------------------------------------------
+
+
+def rewrite(archive: Path, target: Path, change) -> Path:
+    """Copy ``archive`` to ``target``, passing each member's (name, bytes) through ``change``."""
+    with tarfile.open(archive) as source, tarfile.open(target, "w:gz") as copy:
+        for member in source.getmembers():
+            result = change(member.name, source.extractfile(member).read())
+            if result is None:
+                continue
+            info = tarfile.TarInfo(member.name)
+            info.size = len(result)
+            copy.addfile(info, io.BytesIO(result))
+    return target
+
+
+def write(target: Path, content: bytes) -> Path:
+    target.write_bytes(content)
+    return target
+
+
+def tamper_manifest(edit):
+    def change(name, content):
+        if name != "manifest.json":
+            return content
+        manifest = json.loads(content)
+        edit(manifest)
+        return json.dumps(manifest).encode()
+
+    return change
+
+
+DAMAGE = {
+    "empty file": (lambda archive, target: write(target, b""), "is empty"),
+    "not an archive": (lambda a, t: write(t, b"PK\x03\x04 a zip, not a backup" * 10), "not a backup archive"),
+    "cut short": (lambda a, t: write(t, a.read_bytes()[: a.stat().st_size // 2]), "damaged"),
+    "gzip of text": (lambda a, t: write(t, gzip.compress(b'[{"model": "auth.user"}]')), "not a backup"),
+    "no manifest": (lambda a, t: rewrite(a, t, lambda n, c: None if n == "manifest.json" else c), "no manifest.json"),
+    "a changed file": (
+        lambda a, t: rewrite(a, t, lambda n, c: c + b"x" if n.startswith("files/") else c),
+        "does not match its checksum",
+    ),
+    "changed data": (
+        lambda a, t: rewrite(
+            a, t, lambda n, c: c.replace(b"Context, revised", b"Context, forged") if n == "data.json" else c
+        ),
+        "data.json does not match its checksum",
+    ),
+    "a file missing": (lambda a, t: rewrite(a, t, lambda n, c: None if n.startswith("files/") else c), "is missing"),
+    "a newer version": (
+        lambda a, t: rewrite(a, t, tamper_manifest(lambda m: m["migrations"]["plans"].append("9999_future"))),
+        "newer version",
+    ),
+    "another format": (
+        lambda a, t: rewrite(a, t, tamper_manifest(lambda m: m.update(format="something-else/7"))),
+        "not a backup this version can read",
+    ),
+    "a file outside the storage": (
+        lambda a, t: rewrite(a, t, tamper_manifest(lambda m: m["files"][0].update(name="../../etc/passwd"))),
+        "outside the storage",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_archive_is_refused_in_one_line_and_the_live_database_is_untouched(world, tmp_path, damage):
+    archive = backup(tmp_path)
+    make_damage, message = DAMAGE[damage]
+    damaged = make_damage(archive, tmp_path / "damaged.tar.gz")
+    files_before = downloads(world["manager"])
+    before = table_counts()
+
+    with pytest.raises(CommandError) as refused:
+        restore(damaged, "--replace")  # even when told to replace everything
+
+    text = str(refused.value)
+    assert message in text
+    assert "\n" not in text
+    assert "Traceback" not in text
+    assert text.startswith("restore refused: ")
+    assert table_counts() == before
+    assert downloads(world["manager"]) == files_before
+    with pytest.raises(CommandError, match="restore refused"):
+        restore(damaged, "--check")
+
+
+@hypothesis_settings(max_examples=10, deadline=None)
+@given(garbage=st.binary(min_size=1, max_size=2000))
+def test_any_bytes_are_refused_in_one_line(tmp_path_factory, garbage):
+    path = tmp_path_factory.mktemp("garbage") / "backup.tar.gz"
+    path.write_bytes(garbage)
+    with pytest.raises(CommandError) as refused:
+        restore(path, "--check")
+    assert "\n" not in str(refused.value)
+
+
+def test_a_missing_archive_is_one_line(db, tmp_path):
+    with pytest.raises(CommandError, match=r"no such file$"):
+        restore(tmp_path / "nowhere.tar.gz")
+
+
+def test_check_describes_a_good_archive_and_changes_nothing(world, tmp_path):
+    archive = backup(tmp_path)
+    before = table_counts()
+    output = restore(archive, "--check")
+    assert "every checksum matches" in output
+    assert "3 files" in output
+    assert table_counts() == before
+
+
+def test_a_backup_never_overwrites_an_archive(world, tmp_path):
+    archive = backup(tmp_path)
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("backup", "--output", str(archive), stdout=StringIO())
+
+
+def test_figures_survive_exactly(world, settings, tmp_path):
+    figures = sorted(SchemeQuarter.objects.values_list("ytd_actual", flat=True))
+    assert Decimal("11234.56") in figures
+    archive = backup(tmp_path)
+    new_machine(settings, tmp_path)
+    restore(archive)
+    assert sorted(SchemeQuarter.objects.values_list("ytd_actual", flat=True)) == figures
