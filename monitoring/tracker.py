@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -255,31 +254,150 @@ def _read_rows(sheet_name: str, rows: list[tuple[Any, ...]]) -> Tracker:
         )
         return tracker
 
-    # Scheme rows since the last stated total, with their service area.
-    pending: list[tuple[str, dict[str, Decimal | None]]] = []
-    everything: list[dict[str, Decimal | None]] = []
-    last_was_total = False
+    entries: list[_Scheme | _Total] = []
     for offset, raw in enumerate(rows[header_index + 1 :], start=header_index + 2):
         read = _cells(tracker, sheet_name, offset, raw, columns)
         if read is None:
             continue
         cells, row_columns = read
-        label = (_text(cells.get("title")) or _text(cells.get("ref"))).lower().strip(" :")
-        if label in TOTAL_WORDS or _text(cells.get("ref")).lower().strip(" :") in TOTAL_WORDS:
-            covers_all = label == "grand total" or last_was_total or not pending
-            scope = everything if covers_all else _last_section(pending)
-            _compare_total(tracker, sheet_name, offset, cells, row_columns, scope)
-            pending = []
-            last_was_total = True
+        total = _total_row(offset, cells, row_columns, [e for e in entries if isinstance(e, _Scheme)])
+        if total is not None:
+            entries.append(total)
             continue
-        last_was_total = False
         parsed = _read_scheme(tracker, sheet_name, offset, cells, row_columns)
         if parsed is not None:
             tracker.rows.append(parsed)
-            amounts = {"target": parsed.target, **parsed.figures}
-            pending.append((parsed.service_area.lower(), amounts))
-            everything.append(amounts)
+            entries.append(_Scheme(parsed))
+    _judge_totals(tracker, sheet_name, entries)
     return tracker
+
+
+# Stated totals ------------------------------------------------------------------------------
+# A stated total is judged by where it stands, not by one layout: it may close the rows since
+# the previous stated total, the rows of the service area just above it, the area (service
+# area, portfolio or directorate) it names, or (a Grand total, a total straight after another,
+# or the last total after several areas) every scheme row above, sub-totals not counted twice.
+# It is accepted when it equals the sum over one of the scopes its position allows; otherwise
+# each column that disagrees is warned, with the scope it was compared against.
+
+
+@dataclass(frozen=True)
+class _Scheme:
+    row: TrackerRow
+
+    def names(self) -> set[str]:
+        return {self.row.service_area.lower(), self.row.directorate.lower(), self.row.portfolio.lower()}
+
+
+@dataclass(frozen=True)
+class _Total:
+    row: int
+    cells: dict[str, Any]
+    columns: list[_Column]
+    kind: str  # total | grand total
+    names: str  # the area it names, lower case ("" if none)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    rows: list[TrackerRow]
+    described: str
+
+    def sum(self, name: str) -> Decimal:
+        return sum(
+            ((row.target if name == "target" else row.figures.get(name)) or Decimal(0) for row in self.rows), Decimal(0)
+        )
+
+
+_TOTAL_PATTERN = re.compile(
+    r"^(?:(?P<lead>grand total|sub[- ]?total|total)\s*(?:[:\-–—]|for|of)?\s*(?P<after>.+)"
+    r"|(?P<before>.+?)\s*[:\-–—]?\s*(?P<trail>grand total|sub[- ]?total|total))$"
+)
+
+
+def _total_row(row: int, cells: dict[str, Any], columns: list[_Column], schemes: list[_Scheme]) -> _Total | None:
+    """The row as a stated total, or None for a scheme row. "Total", "Sub-total", "Grand total"
+    (in Title or Ref), or one of them with the name of an area above ("Total Adult Social
+    Care", "Living and Ageing Well sub-total")."""
+    ref = _text(cells.get("ref")).lower().strip(" :")
+    label = (_text(cells.get("title")) or _text(cells.get("ref"))).lower().strip(" :")
+    for text in (label, ref):
+        if text in TOTAL_WORDS:
+            return _Total(row, cells, columns, "grand total" if text == "grand total" else "total", "")
+    match = _TOTAL_PATTERN.match(label)
+    if match is None:
+        return None
+    kind = (match.group("lead") or match.group("trail") or "").replace("-", " ")
+    named = (match.group("after") or match.group("before") or "").strip(" :-–—")
+    if named and any(named in scheme.names() for scheme in schemes):
+        return _Total(row, cells, columns, "grand total" if kind == "grand total" else "total", named)
+    return None
+
+
+def _describe(rows: list[TrackerRow], every: list[TrackerRow], name: str = "") -> str:
+    """ "rows 2–8", "rows 2–4, 9–12 (Adults)": runs of scheme rows, a run unbroken by a scheme
+    row outside the scope (sub-total and blank rows between do not break it)."""
+    chosen = {id(row) for row in rows}
+    runs: list[list[int]] = []
+    previous_in = False
+    for row in every:
+        inside = id(row) in chosen
+        if inside and previous_in:
+            runs[-1][1] = row.row
+        elif inside:
+            runs.append([row.row, row.row])
+        previous_in = inside
+    if not runs:
+        return "no scheme rows above"
+    text = ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in runs)
+    word = "rows" if len(rows) != 1 else "row"
+    return f"{word} {text}" + (f" ({name})" if name else "")
+
+
+def _scopes(total: _Total, before: list[TrackerRow], since: list[TrackerRow], last: bool) -> list[_Scope]:
+    """The scopes a stated total may close, given where it stands, most likely first."""
+    if total.names:
+        named = [row for row in before if total.names in _Scheme(row).names()]
+        title = next(
+            (
+                n
+                for row in named
+                for n in (row.service_area, row.portfolio, row.directorate)
+                if n.lower() == total.names
+            ),
+            total.names,
+        )
+        return [_Scope(named, _describe(named, before, title))]
+    everything = _Scope(before, _describe(before, before) + (" (every scheme row above)" if before else ""))
+    if total.kind == "grand total" or not since:
+        return [everything]
+    scopes = [_Scope(since, _describe(since, before))]
+    area = since[-1].service_area.lower()
+    run: list[TrackerRow] = []
+    for row in reversed(since):
+        if row.service_area.lower() != area:
+            break
+        run.append(row)
+    run.reverse()
+    if len(run) < len(since):
+        scopes.append(_Scope(run, _describe(run, before, since[-1].service_area)))
+    several_areas = len({row.service_area.lower() for row in before}) > 1
+    if last and several_areas and len(before) > len(since):
+        scopes.append(everything)
+    return scopes
+
+
+def _judge_totals(tracker: Tracker, sheet: str, entries: list[_Scheme | _Total]) -> None:
+    before: list[TrackerRow] = []
+    since: list[TrackerRow] = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, _Scheme):
+            before.append(entry.row)
+            since.append(entry.row)
+            continue
+        last = not any(isinstance(later, _Scheme) for later in entries[index + 1 :])
+        _compare_total(tracker, sheet, entry, _scopes(entry, list(before), list(since), last))
+        since = []
 
 
 def _cells(
@@ -328,18 +446,6 @@ def _same_amount(first: _Column, first_value: Any, second: _Column, second_value
 
 def _cell_text(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
-
-
-def _last_section(pending: list[tuple[str, dict[str, Decimal | None]]]) -> list[dict[str, Decimal | None]]:
-    """The rows a sub-total covers: those since the previous stated total, but only the last
-    service area's when they span several (a section printed without a Total row of its own)."""
-    last_area = pending[-1][0]
-    run: list[dict[str, Decimal | None]] = []
-    for area, amounts in reversed(pending):
-        if area != last_area:
-            break
-        run.append(amounts)
-    return list(reversed(run))
 
 
 def _amount(
@@ -434,37 +540,41 @@ def _read_scheme(
     )
 
 
-def _compare_total(
-    tracker: Tracker,
-    sheet: str,
-    row: int,
-    cells: dict[str, Any],
-    columns: list[_Column],
-    scope: Iterable[dict[str, Decimal | None]],
-) -> None:
-    """Compare each amount a total row states with the sum of the scheme rows it covers."""
-    scope = list(scope)
-    for column in columns:
-        if column.field not in AMOUNT_COLUMNS or _text(cells.get(column.field)) == "":
+def _compare_total(tracker: Tracker, sheet: str, total: _Total, scopes: list[_Scope]) -> None:
+    """Compare each amount a total row states with the sum over each scope it may close: the
+    first scope every stated amount agrees with accepts it; otherwise the scope most amounts
+    agree with (the likeliest first) is the one named in a warning for each that does not."""
+    stated: list[tuple[_Column, Decimal, int]] = []
+    for column in total.columns:
+        if column.field not in AMOUNT_COLUMNS or _text(total.cells.get(column.field)) == "":
             continue
-        readable, stated = _amount(tracker, sheet, row, column, cells.get(column.field), for_total=True)
-        if not readable or stated is None:
+        readable, amount = _amount(tracker, sheet, total.row, column, total.cells.get(column.field), for_total=True)
+        if not readable or amount is None:
             continue
-        computed = sum((amounts.get(column.field) or Decimal(0) for amounts in scope), Decimal(0))
         # A printed total is rounded to the places it shows: 2,833 (£000s) agrees with 2,833.4.
-        shown_places = max(0, -_as_typed(cells.get(column.field)).as_tuple().exponent)  # type: ignore[operator]
+        places = max(0, -_as_typed(total.cells.get(column.field)).as_tuple().exponent)  # type: ignore[operator]
+        stated.append((column, amount, places))
+    if not stated or not scopes:
+        return
+
+    def agrees(column: _Column, amount: Decimal, places: int, scope: _Scope) -> bool:
         unit = column.multiplier
-        if round_half_up(stated / unit, shown_places) != round_half_up(computed / unit, shown_places):
-            tracker.warnings.append(
-                Problem(
-                    f"the stated total {_shown(stated, column)} differs from the rows above, which add up to "
-                    f"{_shown(computed, column)}.",
-                    sheet,
-                    row,
-                    column.header,
-                    _text(cells.get(column.field)),
-                )
+        return round_half_up(amount / unit, places) == round_half_up(scope.sum(column.field) / unit, places)
+
+    best = max(scopes, key=lambda scope: (sum(agrees(c, a, p, scope) for c, a, p in stated), -scopes.index(scope)))
+    for column, amount, places in stated:
+        if agrees(column, amount, places, best):
+            continue
+        tracker.warnings.append(
+            Problem(
+                f"stated {_shown(amount, column)}; {best.described} "
+                f"{'adds' if len(best.rows) == 1 else 'add'} up to {_shown(best.sum(column.field), column)}.",
+                sheet,
+                total.row,
+                column.header,
+                _text(total.cells.get(column.field)),
             )
+        )
 
 
 def _as_typed(value: Any) -> Decimal:

@@ -106,7 +106,7 @@ def test_preview_lists_every_warning(as_finance):
     assert response.status_code == 200
     content = text(response)
     assert "1 warning" in content
-    assert "row 23, column Forecast (£000s): the stated total 4,312" in content
+    assert "row 23, column Forecast (£000s): stated 4,312; rows 11–22 add up to 4,338." in content
     assert "4,338" in content
     assert response.context["token"]
 
