@@ -17,7 +17,7 @@ help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
 	@echo "make test           install test dependencies and run the whole test suite (SQLite)"
 	@echo "make test-postgres  the suite against PostgreSQL ($(PG_URL))"
-	@echo "make lint           ruff, ruff format --check, mypy, makemigrations --check"
+	@echo "make lint           ruff, ruff format --check, mypy, import contracts, makemigrations --check"
 	@echo "make install        create $(VENV) and install the app"
 
 $(BIN)/python:
@@ -108,6 +108,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install-test

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from monitoring.models import PlanUpdate, Scheme, SchemeQuarter, StatedTotal
-from plans.demo import LoadReport
-from plans.models import ServiceArea
+from plans.demo import LoadReport, load_plan_seeds, read_seed
+from plans.models import DeficitRecoveryPlan, ServiceArea
 from recovery.money import THOUSAND, parse_money
 from recovery.periods import FinancialYear, Quarter
 from recovery.rag import OnTarget
@@ -155,6 +156,16 @@ def load_transformation_seed(report: LoadReport) -> None:
         )
 
 
+@transaction.atomic
+def load_demo(*, with_users: bool = True) -> LoadReport:
+    """The whole demo: the seed organisation, plans and demo users (``plans.demo``), then the
+    schemes, stated totals and quarterly updates; returns what was created."""
+    report = LoadReport()
+    load_plan_seeds(report, with_users=with_users)
+    load_scheme_seeds(report)
+    return report
+
+
 def load_scheme_seeds(report: LoadReport) -> None:
     load_appendix_seed(report)
     load_appendix_stated_totals(report)
@@ -166,9 +177,6 @@ def load_plan_update_seeds(report: LoadReport) -> None:
     """The quarterly monitoring boxes the seed forms fill in. An update that answers "On
     target?" is loaded as submitted (003's Q2: Amber, i.e. Partial); one with a narrative but
     no answer (000's Q3, 003's Q3) as a draft its manager can finish and submit."""
-    from plans.demo import read_seed
-    from plans.models import DeficitRecoveryPlan
-
     for entry in read_seed()["plans"]:
         plan = DeficitRecoveryPlan.objects.filter(
             service_area__portfolio__directorate__name=entry["directorate"],

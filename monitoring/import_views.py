@@ -21,7 +21,7 @@ from monitoring.figures import AMOUNT_FIGURES
 from monitoring.imports import tracker_import, tracker_preview
 from monitoring.tracker import LABELS, MAX_BYTES, TrackerUnreadable
 from plans.rules import can
-from plans.views import current_user
+from recovery.viewtools import current_user
 
 SESSION_KEY = "tracker_uploads"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")

@@ -26,12 +26,12 @@ from monitoring.forms import (
 from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter
 from plans.models import Directorate, ServiceArea
 from plans.rules import can
-from plans.views import current_user
 from recovery.concurrency import ConcurrentEdit, keep_typed
 from recovery.formtools import add_validation_errors
 from recovery.history import history_of
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG
+from recovery.viewtools import current_user
 
 
 def _period(year: FinancialYear, quarter: Quarter) -> Period:

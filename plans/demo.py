@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.db import transaction
 from django.utils import timezone
 
 from plans.models import DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
@@ -153,10 +152,10 @@ def ensure_plans(
             plan.managers.add(manager)
 
 
-@transaction.atomic
-def load_demo(*, with_users: bool = True) -> LoadReport:
-    """Load the seed organisation and plans (and the demo users); return what was created."""
-    report = LoadReport()
+def load_plan_seeds(report: LoadReport, *, with_users: bool = True) -> None:
+    """Load the seed organisation and plans (and the demo users) into ``report``. The schemes
+    are loaded by ``monitoring.demo.load_demo``, which calls this first (monitoring depends on
+    plans, never the other way round)."""
     seed = read_seed()
     groups = ensure_groups(report)
     users = ensure_users(report, groups) if with_users else {}
@@ -169,8 +168,3 @@ def load_demo(*, with_users: bool = True) -> LoadReport:
                 area.managers.add(manager)
                 report.count("service area assignments", True)
     ensure_plans(report, seed, areas, manager)
-    # The schemes of seeds 002 and 004 (monitoring depends on plans, not the other way round).
-    from monitoring.demo import load_scheme_seeds
-
-    load_scheme_seeds(report)
-    return report

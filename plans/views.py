@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -24,16 +23,9 @@ from recovery.concurrency import ConcurrentEdit, keep_typed
 from recovery.formtools import add_validation_errors
 from recovery.history import history_of
 from recovery.periods import Period, Quarter
+from recovery.viewtools import current_user
 
 MILESTONE_PREFIX = "milestones"
-
-
-def current_user(request: HttpRequest) -> User:
-    """The signed-in user (every view here is behind login_required)."""
-    user = request.user
-    if not isinstance(user, User) or not user.is_authenticated:
-        raise PermissionDenied("Sign in first.")
-    return user
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""python manage.py load_demo: the seed organisation, plans and one demo user per role."""
+"""python manage.py load_demo: the seed organisation, plans, schemes and one demo user per role."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from plans.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from monitoring.demo import load_demo
+from plans.demo import DEMO_PASSWORD, DEMO_USERS
 
 
 class Command(BaseCommand):
