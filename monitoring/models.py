@@ -12,8 +12,8 @@ from simple_history.models import HistoricalRecords
 
 from monitoring import calculations
 from monitoring.figures import QUARTER_FIGURE_NAMES
-from plans.models import DeficitRecoveryPlan, Milestone, ServiceArea, money_field
-from recovery.fields import FinancialYearField, QuarterField
+from plans.models import DeficitRecoveryPlan, Milestone, ServiceArea
+from recovery.fields import FinancialYearField, QuarterField, money_field
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
 

@@ -1,4 +1,5 @@
-"""Model and form fields that carry the domain's own types: financial years and money."""
+"""Model and form fields that carry the domain's own types: financial years, quarters and money.
+Shared by plans/ and monitoring/ (this package sits below both)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,18 @@ from django.utils import timezone
 
 from recovery.money import THOUSAND, MoneyError, parse_money, plain
 from recovery.periods import FinancialYear, Quarter
+
+
+def money_field(verbose_name: str, **kwargs: object) -> models.DecimalField:
+    """A money amount in pounds (nullable: blank on the form means not yet given)."""
+    return models.DecimalField(
+        verbose_name,
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 class FinancialYearField(models.Field):

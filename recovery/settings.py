@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "axes",
     "recovery.jobs",
     "recovery.operations",
+    "recovery",
     "plans",
     "monitoring",
     "recovery.reporting",

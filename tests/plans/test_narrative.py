@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from plans.demo import read_seed
-from plans.narrative import render_narrative
+from recovery.narrative import render_narrative
 
 # The only tags render_narrative writes itself; anything else in the output came from the user.
 ALLOWED_TAG = re.compile(

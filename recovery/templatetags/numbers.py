@@ -1,13 +1,12 @@
-"""Template filters for money and narratives. Formatting lives in recovery.money."""
+"""Template filters for numbers: money and percentages. Each delegates to recovery.money, the one
+place a Decimal becomes text, so a page shows a figure exactly as its report and workbook do."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django import template
-from django.utils.safestring import SafeString
 
-from plans.narrative import render_narrative
 from recovery import money
 
 register = template.Library()
@@ -25,11 +24,6 @@ def pounds(value: Decimal | None) -> str:
     if value is None:
         return ""
     return money.format_pounds(value, places=2).removesuffix(".00")
-
-
-@register.filter
-def narrative(text: str | None) -> SafeString:
-    return render_narrative(text)
 
 
 @register.filter

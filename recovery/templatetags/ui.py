@@ -1,4 +1,5 @@
-"""Small pieces of page furniture shared by every form."""
+"""Page furniture every app's templates share: the error summary, the RAG badge (colour and word)
+and a narrative rendered safely. Numbers are in numbers.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from typing import Any
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
+
+from recovery.narrative import render_narrative
+from recovery.rag import RAG
 
 register = template.Library()
 
@@ -29,8 +33,6 @@ def error_summary(*forms_and_formsets: Any) -> dict[str, Any]:
 def rag_badge(value: Any, *, small: bool = False) -> str:
     """A RAG badge: the colour and, always, the word. A simple tag, not a template: it is drawn
     twice on every row of the scheme grid."""
-    from recovery.rag import RAG
-
     rag = None
     if value:
         try:
@@ -41,3 +43,9 @@ def rag_badge(value: Any, *, small: bool = False) -> str:
         return mark_safe('<span class="badge rag rag-none">Not rated</span>')
     extra = " rag-small" if small else ""
     return format_html('<span class="badge rag rag-{}{}">{}</span>', rag.value.lower(), extra, rag.word)
+
+
+@register.filter
+def narrative(text: str | None) -> SafeString:
+    """A narrative as HTML: its bullets and tables kept, everything else escaped."""
+    return render_narrative(text)
