@@ -8,7 +8,7 @@ from django import forms
 
 from monitoring.figures import QUARTER_FIGURES
 from monitoring.models import MilestoneProgress, PlanUpdate
-from monitoring.services import UPDATE_FIELDS, update_submission_errors
+from monitoring.services import UPDATE_FIELDS, ReviewDecision, update_submission_errors
 from recovery.fields import MoneyFormField
 from recovery.rag import RAG, OnTarget
 
@@ -88,6 +88,13 @@ class ReviewForm(forms.Form):
         help_text="Needed when the status worsens or skips a level.",
     )
     comments = forms.CharField(label="Comments", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def decision_value(self) -> ReviewDecision | None:
+        """The decision, or None when the form cannot be read (the service refuses it)."""
+        return ReviewDecision(self.cleaned_data["decision"]) if self.is_valid() else None
+
+    def rag_value(self) -> RAG | None:
+        return RAG(self.cleaned_data["rag"]) if self.is_valid() and self.cleaned_data["rag"] else None
 
 
 class SchemeQuarterForm(forms.Form):

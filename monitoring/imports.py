@@ -22,7 +22,8 @@ from monitoring.tracker import Problem, Tracker, TrackerRow, read_tracker
 from plans.models import Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from recovery.audit import by
-from recovery.periods import FinancialYear, Period
+from recovery.periods import FinancialYear, Period, Quarter
+from recovery.rag import RAG, missing_reason
 
 SCHEME_FIELDS = ("recurrence", "is_unallocated", "target", "timeline", "challenges")
 QUARTER_FIELDS = QUARTER_FIGURE_NAMES
@@ -83,11 +84,41 @@ def _scheme_values(row: TrackerRow, *, new: bool = False) -> dict[str, object]:
     return {name: value for name, value in values.items() if _SCHEME_SOURCES[name] in row.present}
 
 
-def _quarter_values(row: TrackerRow) -> dict[str, object]:
+def _quarter_values(row: TrackerRow, *, current_rag: RAG | None, current_reason: str) -> dict[str, object]:
+    """The quarter's fields from the row. A RAG that changes takes the row's reason (blank if
+    none); an unchanged RAG keeps its reason unless the row gives a new one, as in the grid."""
     values: dict[str, object] = {name: value for name, value in row.figures.items() if name in row.present}
     if "rag" in row.present:
         values["rag"] = row.rag.value if row.rag else ""
+        if row.rag != current_rag or (row.rag_reason and row.rag_reason != current_reason):
+            values["rag_reason"] = row.rag_reason
     return values
+
+
+class _RagsSeen:
+    """Each scheme's RAG per quarter as the import goes: what the database holds, then what the
+    file's earlier rows set. The RAG a row replaces (or, first rated this quarter, last
+    quarter's) is what a change is judged against, in the preview as in the import."""
+
+    def __init__(self) -> None:
+        self.rags: dict[tuple[object, ...], RAG | None] = {}
+
+    def before(
+        self,
+        identity: tuple[object, ...],
+        quarter: Quarter,
+        current: SchemeQuarter | None,
+        previous: SchemeQuarter | None,
+    ) -> tuple[RAG | None, RAG | None]:
+        """(the RAG this row replaces, the status a change is judged against)."""
+        now = self.rags.get((*identity, quarter), current.rag_status if current else None)
+        if now is not None or quarter == Quarter.Q1:
+            return now, now
+        earlier = (*identity, Quarter(quarter - 1))
+        return now, self.rags.get(earlier, previous.rag_status if previous else None)
+
+    def set(self, identity: tuple[object, ...], quarter: Quarter, rag: RAG | None) -> None:
+        self.rags[(*identity, quarter)] = rag
 
 
 def _locked_periods(rows: list[TrackerRow]) -> set[Period]:
@@ -161,7 +192,7 @@ class _Writes:
             row.scheme = row.scheme  # the scheme has its primary key now
         bulk_create_with_history(list(self.new_quarters.values()), SchemeQuarter, default_user=self.user)
         if self.changed_quarters:
-            fields = [*QUARTER_FIELDS, "rag", "updated_by", "version", "updated_at"]
+            fields = [*QUARTER_FIELDS, "rag", "rag_reason", "updated_by", "version", "updated_at"]
             bulk_update_with_history(
                 list(self.changed_quarters.values()), SchemeQuarter, fields=fields, default_user=self.user
             )
@@ -219,6 +250,7 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
     # in the preview as in the import. The same scheme and quarter twice: the later row wins.
     new_schemes: set[tuple[str, str, object, str, str]] = set()
     rows_seen: dict[tuple[str, str, object, str, str, object], int] = {}
+    rags = _RagsSeen()
     for row in tracker.rows:
         identity = (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title)
         quarter_identity = (*identity, row.quarter)
@@ -244,9 +276,26 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
         if scheme is not None:
             changed = any(getattr(scheme, name) != value for name, value in values.items())
         quarter_row = None
-        quarter_values = _quarter_values(row) if row.quarter is not None else {}
+        quarter_values: dict[str, object] = {}
         if scheme is not None and row.quarter is not None:
             quarter_row = lookups.quarters.get((id(scheme) if scheme.pk is None else scheme.pk, int(row.quarter)))
+        if row.quarter is not None:
+            previous_row = None
+            if scheme is not None and row.quarter != Quarter.Q1:
+                previous_row = lookups.quarters.get(
+                    (id(scheme) if scheme.pk is None else scheme.pk, int(row.quarter) - 1)
+                )
+            current_rag, judged_against = rags.before(identity, row.quarter, quarter_row, previous_row)
+            if "rag" in row.present and row.rag != current_rag:
+                problem = missing_reason(judged_against, row.rag, row.rag_reason)
+                if problem:
+                    summary.errors.append(
+                        Problem(problem, tracker.sheet, row.row, "RAG reason", row.rag.label if row.rag else "")
+                    )
+                rags.set(identity, row.quarter, row.rag)
+            quarter_values = _quarter_values(
+                row, current_rag=current_rag, current_reason=quarter_row.rag_reason if quarter_row else ""
+            )
             if quarter_row is None:
                 changed = changed or row.has_quarter_figures
             else:
@@ -283,7 +332,7 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
             quarter_row.updated_by = user
             writes.quarter(quarter_row)
             lookups.quarters[(id(scheme) if scheme.pk is None else scheme.pk, int(row.quarter))] = quarter_row
-    if write:
+    if write and not summary.errors:
         writes.flush()
     return summary
 

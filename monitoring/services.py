@@ -3,6 +3,7 @@ quarter lock. Every write checks permission and that its quarter is not locked, 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from plans.rules import can
 from recovery.audit import by
 from recovery.concurrency import bump, check_version
 from recovery.periods import FinancialYear, Period, Quarter, parse_due
-from recovery.rag import RAG, OnTarget, change_needs_reason
+from recovery.rag import RAG, OnTarget, missing_reason
 
 
 class QuarterLocked(PermissionDenied):
@@ -41,8 +42,12 @@ class QuarterLocked(PermissionDenied):
 
 
 def _require(user: User, permission: str, obj: Model | None = None) -> None:
+    _require_with(user, permission, obj, f"You do not have permission to do this ({permission}).")
+
+
+def _require_with(user: User, permission: str, obj: Model | None, message: str) -> None:
     if not can(user, permission, obj):
-        raise PermissionDenied(f"You do not have permission to do this ({permission}).")
+        raise PermissionDenied(message)
 
 
 def quarter_record(period: Period) -> MonitoringQuarter:
@@ -57,6 +62,54 @@ def ensure_unlocked(period: Period) -> None:
         financial_year=period.year, quarter=period.quarter, locked_at__isnull=False
     ).exists():
         raise QuarterLocked(period)
+
+
+def scheme_edit_check(*, user: User, scheme: Scheme, period: Period) -> None:
+    """Refuse to change a scheme's figures or RAG unless the user may (finance) and the quarter
+    is open. The grid asks before it shows the row's form; the save asks again."""
+    _require_with(user, "monitoring.change_scheme", scheme, "Only finance officers can change scheme figures and RAG.")
+    ensure_unlocked(period)
+
+
+@dataclass(frozen=True)
+class UpdateAccess:
+    """What a user may do with a plan's update for a quarter: edit it (its manager, while the
+    quarter is open), review it or set the plan's RAG (finance)."""
+
+    period: Period
+    locked: bool
+    can_edit: bool
+    can_review: bool
+    can_set_rag: bool
+
+    def check_edit(self) -> None:
+        """Refuse a change the user may not make now (a locked quarter, or not theirs)."""
+        if self.can_edit:
+            return
+        if self.locked:
+            raise QuarterLocked(self.period)
+        raise PermissionDenied("This update cannot be changed by you now.")
+
+
+def plan_update_access(
+    *, user: User, plan: DeficitRecoveryPlan, quarter: Quarter, update: PlanUpdate | None
+) -> UpdateAccess:
+    """What the user may do with the plan's update for the quarter, worked out here once."""
+    period = Period(FinancialYear.parse(plan.financial_year), quarter)
+    locked = MonitoringQuarter.objects.filter(
+        financial_year=period.year, quarter=period.quarter, locked_at__isnull=False
+    ).exists()
+    can_edit = not locked and (
+        can(user, "monitoring.change_update", update) if update else can(user, "monitoring.start_update", plan)
+    )
+    submitted = update is not None and update.status != PlanUpdate.Status.DRAFT
+    return UpdateAccess(
+        period=period,
+        locked=locked,
+        can_edit=can_edit,
+        can_review=update is not None and can(user, "monitoring.review_update", update),
+        can_set_rag=submitted and can(user, "monitoring.set_plan_rag", plan),
+    )
 
 
 @transaction.atomic
@@ -217,10 +270,9 @@ def previous_plan_rag(update: PlanUpdate) -> RAG | None:
 
 
 def _check_rag_change(*, before: RAG | None, after: RAG | None, reason: str) -> None:
-    if change_needs_reason(before, after) and not reason.strip():
-        raise ValidationError(
-            {"rag_reason": f"Moving from {before} to {after} worsens the status or skips a level: give the reason."}
-        )
+    problem = missing_reason(before, after, reason)
+    if problem:
+        raise ValidationError({"rag_reason": problem})
 
 
 @transaction.atomic
@@ -282,6 +334,58 @@ def plan_update_set_rag(*, update: PlanUpdate, user: User, rag: RAG, reason: str
     return update
 
 
+class ReviewDecision(enum.StrEnum):
+    """What finance decides about a plan's quarterly update (the review form's choices)."""
+
+    APPROVE = "approve"
+    RETURN = "return"
+    SET_RAG = "set_rag"
+
+    @property
+    def done(self) -> str:
+        """What the reviewer is told once it is done."""
+        return {
+            ReviewDecision.APPROVE: "The update has been approved.",
+            ReviewDecision.RETURN: "The update has been returned to its manager with your comments.",
+            ReviewDecision.SET_RAG: "The plan's RAG for the quarter has been recorded.",
+        }[self]
+
+
+def plan_update_review(
+    *,
+    update: PlanUpdate,
+    user: User,
+    decision: ReviewDecision | None,
+    rag: RAG | None = None,
+    reason: str = "",
+    comments: str = "",
+) -> PlanUpdate:
+    """Finance's decision on a plan's update: approve it (setting the plan's RAG), return it to
+    its manager with comments, or only set (change) the plan's RAG for the quarter.
+
+    ``decision`` None is a review form that could not be read: refused with a message, after
+    the same permission check (a finance officer who may review or set the RAG)."""
+    may_set_rag = can(user, "monitoring.set_plan_rag", update.plan) and update.status != PlanUpdate.Status.DRAFT
+    may_review = can(user, "monitoring.review_update", update)
+    allowed = {
+        ReviewDecision.SET_RAG: may_set_rag,
+        ReviewDecision.APPROVE: may_review,
+        ReviewDecision.RETURN: may_review,
+        None: may_review or may_set_rag,
+    }[decision]
+    if not allowed:
+        raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
+    if decision is None:
+        raise ValidationError("Choose whether to approve the update or return it.")
+    if decision == ReviewDecision.SET_RAG:
+        if rag is None:
+            raise ValidationError({"rag": "Choose the plan's RAG."})
+        return plan_update_set_rag(update=update, user=user, rag=rag, reason=reason)
+    if decision == ReviewDecision.RETURN:
+        return plan_update_return(update=update, user=user, comments=comments)
+    return plan_update_approve(update=update, user=user, rag=rag, reason=reason, comments=comments)
+
+
 # Savings schemes ---------------------------------------------------------------------------
 
 SCHEME_QUARTER_FIELDS: tuple[str, ...] = (*QUARTER_FIGURE_NAMES, "commentary")
@@ -310,9 +414,7 @@ def scheme_quarter_save(
     A RAG change that worsens or skips a level needs a reason; it is judged against the
     status being replaced (or, for a first rating this quarter, last quarter's).
     """
-    period = Period(FinancialYear.parse(scheme.financial_year), quarter)
-    ensure_unlocked(period)
-    _require(user, "monitoring.change_scheme", scheme)
+    scheme_edit_check(user=user, scheme=scheme, period=Period(FinancialYear.parse(scheme.financial_year), quarter))
     row = SchemeQuarter.objects.select_for_update().filter(scheme=scheme, quarter=quarter).first()
     if row is None:
         row = SchemeQuarter(scheme=scheme, quarter=quarter)

@@ -44,6 +44,10 @@ COLUMNS: dict[str, str] = {
     "unallocated": "unallocated",
     **{key: figure.name for figure in AMOUNT_FIGURES for key in figure.header_keys},
     "rag": "rag",
+    "ragreason": "rag_reason",
+    "reasonforrag": "rag_reason",
+    "reasonforragchange": "rag_reason",
+    "ragchangereason": "rag_reason",
     "timeline": "timeline",
     "challenges": "challenges",
     "commentary": "challenges",
@@ -61,6 +65,7 @@ LABELS = {
     "unallocated": "Unallocated",
     **{figure.name: figure.label for figure in AMOUNT_FIGURES},
     "rag": "RAG",
+    "rag_reason": "RAG reason",
     "timeline": "Timeline",
     "challenges": "Challenges",
 }
@@ -109,6 +114,7 @@ class TrackerRow:
     target: Decimal
     figures: dict[str, Decimal | None] = field(default_factory=dict)
     rag: RAG | None = None
+    rag_reason: str = ""  # why the RAG worsened or skipped a level (the grid's rule applies)
     timeline: str = ""
     challenges: str = ""
     present: frozenset[str] = frozenset()  # the fields the file has a column for
@@ -534,6 +540,7 @@ def _read_scheme(
         target=target,
         figures=figures,
         rag=rag,
+        rag_reason=_text(cells.get("rag_reason")),
         timeline=_text(cells.get("timeline")),
         challenges=_text(cells.get("challenges")),
         present=frozenset(column.field for column in columns),

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -168,11 +167,7 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
     row = selectors.grid_row(period=period, scheme_pk=scheme_pk)
     if request.method == "GET" and request.GET.get("display") == "1":
         return render(request, "monitoring/_grid_row.html", {"row": row, "period": period, "can_edit": True})
-    if not can(user, "monitoring.change_scheme", row.scheme):
-        raise PermissionDenied("Only finance officers can change scheme figures and RAG.")
-    record = selectors.monitoring_quarter(period)
-    if record is not None and record.is_locked:
-        raise services.QuarterLocked(period)
+    services.scheme_edit_check(user=user, scheme=row.scheme, period=period)
     # Ids unique to the row (the grid's filter form above also has a "rag" field); names unchanged.
     form = SchemeQuarterForm(
         request.POST or None, initial=_scheme_form_initial(row), auto_id=f"id_scheme{row.scheme.pk}_%s"
@@ -265,20 +260,13 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
     """A plan's update for a quarter: the manager's form, or the update as filed with finance's review."""
     user = current_user(request)
     plan = selectors.plan_update_visible(user=user, plan_pk=pk)
-    period = _period(FinancialYear.parse(plan.financial_year), quarter)
     update = selectors.plan_update_for(plan=plan, quarter=quarter)
-    record = selectors.monitoring_quarter(period)
-    locked = bool(record and record.is_locked)
-    can_edit = not locked and (
-        can(user, "monitoring.change_update", update) if update else can(user, "monitoring.start_update", plan)
-    )
-    if request.method == "POST" and not can_edit:
-        if locked:
-            raise services.QuarterLocked(period)
-        raise PermissionDenied("This update cannot be changed by you now.")
+    access = services.plan_update_access(user=user, plan=plan, quarter=quarter, update=update)
+    if request.method == "POST":
+        access.check_edit()
     submitting = "submit" in request.POST
     progress_forms = _progress_forms(request, plan, update)
-    form = PlanUpdateForm(request.POST or None, instance=update, submitting=submitting) if can_edit else None
+    form = PlanUpdateForm(request.POST or None, instance=update, submitting=submitting) if access.can_edit else None
     status = 200
     conflict = None
     if request.method == "POST" and form is not None:
@@ -296,16 +284,15 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
         form.progress = progress
         if form.is_valid() and progress_valid:
             try:
-                with transaction.atomic():
-                    services.plan_update_save(
-                        plan=plan,
-                        quarter=quarter,
-                        user=user,
-                        fields={name: form.cleaned_data.get(name, "") for name in services.UPDATE_FIELDS},
-                        progress=progress,
-                        submit=submitting,
-                        expected_version=form.cleaned_data.get("version"),
-                    )
+                services.plan_update_save(
+                    plan=plan,
+                    quarter=quarter,
+                    user=user,
+                    fields={name: form.cleaned_data.get(name, "") for name in services.UPDATE_FIELDS},
+                    progress=progress,
+                    submit=submitting,
+                    expected_version=form.cleaned_data.get("version"),
+                )
             except ConcurrentEdit as error:
                 conflict = error
                 keep_typed(form, request.POST, error)
@@ -321,11 +308,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
                 return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
         status = 400
     review_form = None
-    can_review = update is not None and can(user, "monitoring.review_update", update)
-    can_set_rag = (
-        update is not None and update.status != PlanUpdate.Status.DRAFT and can(user, "monitoring.set_plan_rag", plan)
-    )
-    if update is not None and not locked and (can_review or can_set_rag):
+    if update is not None and not access.locked and (access.can_review or access.can_set_rag):
         review_form = ReviewForm(
             initial={"rag": (update.rag or (update.implied_rag.value if update.implied_rag else ""))}
         )
@@ -334,14 +317,14 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
         "monitoring/plan_update.html",
         {
             "plan": plan,
-            "period": period,
+            "period": access.period,
             "update": update,
             "form": form,
             "progress_forms": progress_forms,
             "progress_form_list": [pform for _, pform, _ in progress_forms],
             "review_form": review_form,
-            "can_review": can_review if update is not None else False,
-            "locked": locked,
+            "can_review": access.can_review,
+            "locked": access.locked,
             "previous_rag": services.previous_plan_rag(update) if update else None,
             "history": history_of(update, reason_field="rag_reason") if update else [],
             "quarters": list(Quarter),
@@ -358,38 +341,19 @@ def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
     plan = selectors.plan_update_visible(user=user, plan_pk=pk)
     update = get_object_or_404(PlanUpdate, plan=plan, quarter=quarter)
     form = ReviewForm(request.POST)
-    setting_rag = request.POST.get("decision") == "set_rag"
-    allowed = (
-        can(user, "monitoring.set_plan_rag", plan) and update.status != PlanUpdate.Status.DRAFT
-        if setting_rag
-        else can(user, "monitoring.review_update", update)
-    )
-    if not allowed:
-        raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
-    if form.is_valid():
-        try:
-            if setting_rag:
-                if not form.cleaned_data["rag"]:
-                    raise ValidationError({"rag": "Choose the plan's RAG."})
-                services.plan_update_set_rag(
-                    update=update, user=user, rag=RAG(form.cleaned_data["rag"]), reason=form.cleaned_data["rag_reason"]
-                )
-                messages.success(request, "The plan's RAG for the quarter has been recorded.")
-            elif form.cleaned_data["decision"] == "return":
-                services.plan_update_return(update=update, user=user, comments=form.cleaned_data["comments"])
-                messages.success(request, "The update has been returned to its manager with your comments.")
-            else:
-                services.plan_update_approve(
-                    update=update,
-                    user=user,
-                    rag=RAG(form.cleaned_data["rag"]) if form.cleaned_data["rag"] else None,
-                    reason=form.cleaned_data["rag_reason"],
-                    comments=form.cleaned_data["comments"],
-                )
-                messages.success(request, "The update has been approved.")
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+    decision = form.decision_value()
+    try:
+        services.plan_update_review(
+            update=update,
+            user=user,
+            decision=decision,
+            rag=form.rag_value(),
+            reason=form.cleaned_data.get("rag_reason", ""),
+            comments=form.cleaned_data.get("comments", ""),
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
     else:
-        messages.error(request, "Choose whether to approve the update or return it.")
+        messages.success(request, decision.done if decision else "")
     return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)

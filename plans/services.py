@@ -195,6 +195,36 @@ def plan_submit(*, plan: DeficitRecoveryPlan, user: User) -> DeficitRecoveryPlan
     return plan
 
 
+@transaction.atomic
+def plan_save(
+    *,
+    plan: DeficitRecoveryPlan | None,
+    user: User,
+    fields: Mapping[str, Any],
+    milestones: Sequence[MilestoneData],
+    service_area: ServiceArea | None = None,
+    financial_year: Any = None,
+    submit: bool = False,
+    expected_version: int | None = None,
+) -> DeficitRecoveryPlan:
+    """The plan form's save, in one transaction: create the plan (``plan`` None, in
+    ``service_area`` for ``financial_year``) or update it, then submit it when asked. A refused
+    submission undoes the save as well."""
+    if plan is None:
+        if service_area is None:
+            raise ValidationError({"service_area": "Choose the service area."})
+        plan = plan_create(
+            user=user, service_area=service_area, financial_year=financial_year, fields=fields, milestones=milestones
+        )
+    else:
+        plan = plan_update(
+            plan=plan, user=user, fields=fields, milestones=milestones, expected_version=expected_version
+        )
+    if submit:
+        plan = plan_submit(plan=plan, user=user)
+    return plan
+
+
 # Attachments: what may be uploaded, recognised by extension *and* by the file's first bytes.
 ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),

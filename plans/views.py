@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -108,25 +107,16 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
     if request.method == "POST" and "add_milestone" not in request.POST:
         if form.is_valid() and formset.is_valid():
             try:
-                with transaction.atomic():
-                    if plan is None:
-                        plan = services.plan_create(
-                            user=current_user(request),
-                            service_area=form.cleaned_data["service_area"],
-                            financial_year=form.cleaned_data["financial_year"],
-                            fields=form.plan_fields(),
-                            milestones=formset.milestones(),
-                        )
-                    else:
-                        plan = services.plan_update(
-                            plan=plan,
-                            user=current_user(request),
-                            fields=form.plan_fields(),
-                            milestones=formset.milestones(),
-                            expected_version=form.cleaned_data.get("version"),
-                        )
-                    if submitting:
-                        services.plan_submit(plan=plan, user=current_user(request))
+                plan = services.plan_save(
+                    plan=plan,
+                    user=current_user(request),
+                    service_area=form.cleaned_data.get("service_area"),
+                    financial_year=form.cleaned_data.get("financial_year"),
+                    fields=form.plan_fields(),
+                    milestones=formset.milestones(),
+                    submit=submitting,
+                    expected_version=form.cleaned_data.get("version"),
+                )
             except ConcurrentEdit as error:
                 # Keep everything typed; the next save goes over the newer version.
                 conflict = error

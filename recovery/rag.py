@@ -79,6 +79,15 @@ def change_needs_reason(previous: RAG | None, current: RAG | None) -> bool:
     return current.severity > previous.severity or abs(current.severity - previous.severity) > 1
 
 
+def missing_reason(previous: RAG | None, current: RAG | None, reason: str) -> str | None:
+    """What to tell the user when a change of status needs a reason and none is given (None
+    when it is fine). The one rule every way of setting a RAG applies: the grid, finance's
+    review of a plan's update and the tracker import."""
+    if change_needs_reason(previous, current) and not reason.strip():
+        return f"Moving from {previous} to {current} worsens the status or skips a level: give the reason."
+    return None
+
+
 class OnTarget(enum.StrEnum):
     """The plan form's "On target?" answer and the status it implies."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,13 +22,11 @@ from plans.selectors import plans_for_list
 from recovery.jobs.services import job_get, worker_is_running
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
-from recovery.reporting.cache import cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
+from recovery.reporting.cache import cached_pack_pdf, cached_pdf, cached_pdf_or_none, row_count
 from recovery.reporting.dashboard import build_dashboard
 from recovery.reporting.jobs import REPORT_PDF, report_pdf_submit
 from recovery.reporting.opendata import render_csv, render_schemes_csv
 from recovery.reporting.report import Report
-
-__all__ = ["cached_pdf", "report_fingerprint"]
 
 FORMATS = {
     "pdf": ("application/pdf", "pdf"),
@@ -315,16 +312,12 @@ def pack(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpRes
         selectors.transformation_report(period=period),
         selectors.exceptions_report(period=period),
     ]
-    key = "report-pack:" + hashlib.sha256("".join(report_fingerprint(r) for r in reports).encode()).hexdigest()
-    pdf = cache.get(key)
-    if pdf is None:
-        pdf = renderers.render_pack_pdf(
-            title=f"Committee pack: savings and recovery plans, {period}",
-            period=f"{period} (to {period.end_date:%d/%m/%Y})",
-            organisation=settings.ORGANISATION_NAME,
-            reports=reports,
-        )
-        cache.set(key, pdf, 24 * 60 * 60)
+    pdf = cached_pack_pdf(
+        title=f"Committee pack: savings and recovery plans, {period}",
+        period=f"{period} (to {period.end_date:%d/%m/%Y})",
+        organisation=settings.ORGANISATION_NAME,
+        reports=reports,
+    )
     return _file_response(pdf, f"committee-pack-{period.year.start_year}-{period.quarter.label.lower()}", "pdf")
 
 
