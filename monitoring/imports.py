@@ -21,7 +21,7 @@ from monitoring.models import MonitoringQuarter, Scheme, SchemeQuarter
 from monitoring.tracker import Problem, Tracker, TrackerRow, read_tracker
 from plans.models import Directorate, Portfolio, ServiceArea
 from plans.rules import can
-from recovery.audit import by
+from recovery.audit import changed_by
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, missing_reason
 
@@ -106,16 +106,16 @@ class _RagsSeen:
     def before(
         self,
         identity: tuple[object, ...],
-        quarter: Quarter,
+        period: Period,
         current: SchemeQuarter | None,
         previous: SchemeQuarter | None,
     ) -> tuple[RAG | None, RAG | None]:
         """(the RAG this row replaces, the status a change is judged against)."""
-        now = self.rags.get((*identity, quarter), current.rag_status if current else None)
-        if now is not None or quarter == Quarter.Q1:
+        now = self.rags.get((*identity, period.quarter), current.rag_status if current else None)
+        earlier = period.previous_in_year
+        if now is not None or earlier is None:
             return now, now
-        earlier = (*identity, Quarter(quarter - 1))
-        return now, self.rags.get(earlier, previous.rag_status if previous else None)
+        return now, self.rags.get((*identity, earlier.quarter), previous.rag_status if previous else None)
 
     def set(self, identity: tuple[object, ...], quarter: Quarter, rag: RAG | None) -> None:
         self.rags[(*identity, quarter)] = rag
@@ -212,15 +212,15 @@ def _find_area(
         return area
     directorate = Directorate.objects.filter(name__iexact=row.directorate).first()
     if directorate is None:
-        directorate = by(user, Directorate(name=row.directorate))
+        directorate = changed_by(user, Directorate(name=row.directorate))
         directorate.save()
     portfolio = Portfolio.objects.filter(directorate=directorate, name__iexact=row.portfolio).first()
     if portfolio is None:
         order = Portfolio.objects.filter(directorate=directorate).count() + 1
-        portfolio = by(user, Portfolio(directorate=directorate, name=row.portfolio, order=order))
+        portfolio = changed_by(user, Portfolio(directorate=directorate, name=row.portfolio, order=order))
         portfolio.save()
     order = ServiceArea.objects.filter(portfolio__directorate=directorate).count() + 1
-    area = by(user, ServiceArea(portfolio=portfolio, name=row.service_area, order=order))
+    area = changed_by(user, ServiceArea(portfolio=portfolio, name=row.service_area, order=order))
     area.save()
     if lookups is not None:
         lookups.areas[key] = area
@@ -280,12 +280,14 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
         if scheme is not None and row.quarter is not None:
             quarter_row = lookups.quarters.get((id(scheme) if scheme.pk is None else scheme.pk, int(row.quarter)))
         if row.quarter is not None:
+            period = Period(row.financial_year, row.quarter)
+            earlier = period.previous_in_year
             previous_row = None
-            if scheme is not None and row.quarter != Quarter.Q1:
+            if scheme is not None and earlier is not None:
                 previous_row = lookups.quarters.get(
-                    (id(scheme) if scheme.pk is None else scheme.pk, int(row.quarter) - 1)
+                    (id(scheme) if scheme.pk is None else scheme.pk, int(earlier.quarter))
                 )
-            current_rag, judged_against = rags.before(identity, row.quarter, quarter_row, previous_row)
+            current_rag, judged_against = rags.before(identity, period, quarter_row, previous_row)
             if "rag" in row.present and row.rag != current_rag:
                 problem = missing_reason(judged_against, row.rag, row.rag_reason)
                 if problem:

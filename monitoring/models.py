@@ -71,11 +71,6 @@ class QuarterLockEvent(models.Model):
         return f"{self.get_action_display()} {self.monitoring_quarter} by {self.user}"
 
 
-class PlanUpdateQuerySet(models.QuerySet["PlanUpdate"]):
-    def for_period(self, period: Period) -> PlanUpdateQuerySet:
-        return self.filter(plan__financial_year=period.year, quarter=period.quarter)
-
-
 class PlanUpdate(models.Model):
     """A service manager's quarterly update of a plan, reviewed by finance."""
 
@@ -121,7 +116,6 @@ class PlanUpdate(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
-    objects = PlanUpdateQuerySet.as_manager()
 
     class Meta:
         ordering = ["plan", "quarter"]
@@ -179,10 +173,6 @@ class SchemeQuerySet(models.QuerySet["Scheme"]):
     def for_year(self, year: FinancialYear) -> SchemeQuerySet:
         return self.filter(financial_year=year)
 
-    def allocated(self) -> SchemeQuerySet:
-        """Real schemes: not the unallocated savings requirement."""
-        return self.filter(is_unallocated=False)
-
     def with_organisation(self) -> SchemeQuerySet:
         return self.select_related("service_area__portfolio__directorate")
 
@@ -229,12 +219,6 @@ class Scheme(models.Model):
 class SchemeQuarterQuerySet(models.QuerySet["SchemeQuarter"]):
     def for_period(self, period: Period) -> SchemeQuarterQuerySet:
         return self.filter(scheme__financial_year=period.year, quarter=period.quarter)
-
-    def with_scheme(self) -> SchemeQuarterQuerySet:
-        return self.select_related("scheme__service_area__portfolio__directorate")
-
-    def rated(self, rag: RAG) -> SchemeQuarterQuerySet:
-        return self.filter(rag=rag.value)
 
 
 class SchemeQuarter(models.Model):

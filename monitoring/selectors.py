@@ -123,7 +123,8 @@ def grid_rows(
         schemes = schemes.filter(service_area__portfolio__directorate_id=directorate)
     if service_area:
         schemes = schemes.filter(service_area_id=service_area)
-    quarters = [period.quarter] + ([Quarter(period.quarter - 1)] if period.quarter > Quarter.Q1 else [])
+    quarters = period.with_previous_in_year
+    earlier = period.previous_in_year
     schemes = schemes.prefetch_related(
         Prefetch(
             "quarters",
@@ -135,7 +136,7 @@ def grid_rows(
     for scheme in schemes:
         by_quarter = {Quarter(item.quarter): item for item in scheme.grid_quarters}
         current = by_quarter.get(period.quarter)
-        previous = by_quarter.get(Quarter(period.quarter - 1)) if period.quarter > Quarter.Q1 else None
+        previous = by_quarter.get(earlier.quarter) if earlier else None
         row = GridRow(scheme=scheme, figures=current, previous_rag=previous.rag_status if previous else None)
         if rag is not None and row.rag != rag:
             continue
@@ -161,7 +162,8 @@ def grid_row(*, period: Period, scheme_pk: int) -> GridRow:
     """One row of the grid (for editing it in place)."""
     scheme = get_object_or_404(Scheme.objects.for_year(period.year).with_organisation(), pk=scheme_pk)
     by_quarter = {Quarter(item.quarter): item for item in scheme.quarters.all()}
-    previous = by_quarter.get(Quarter(period.quarter - 1)) if period.quarter > Quarter.Q1 else None
+    earlier = period.previous_in_year
+    previous = by_quarter.get(earlier.quarter) if earlier else None
     return GridRow(
         scheme=scheme, figures=by_quarter.get(period.quarter), previous_rag=previous.rag_status if previous else None
     )

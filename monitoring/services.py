@@ -25,7 +25,7 @@ from monitoring.models import (
 )
 from plans.models import DeficitRecoveryPlan
 from plans.rules import can
-from recovery.audit import by
+from recovery.audit import changed_by
 from recovery.concurrency import bump, check_version
 from recovery.periods import FinancialYear, Period, Quarter, parse_due
 from recovery.rag import RAG, OnTarget, missing_reason
@@ -121,7 +121,7 @@ def quarter_lock(*, period: Period, user: User) -> MonitoringQuarter:
         raise ValidationError(f"{period} is already locked.")
     record.locked_at = timezone.now()
     record.locked_by = user
-    by(user, record).save()
+    changed_by(user, record).save()
     QuarterLockEvent.objects.create(monitoring_quarter=record, action=QuarterLockEvent.Action.LOCKED, user=user)
     return record
 
@@ -137,7 +137,7 @@ def quarter_reopen(*, period: Period, user: User, reason: str) -> MonitoringQuar
         raise ValidationError(f"{period} is not locked.")
     record.locked_at = None
     record.locked_by = None
-    by(user, record).save()
+    changed_by(user, record).save()
     QuarterLockEvent.objects.create(
         monitoring_quarter=record, action=QuarterLockEvent.Action.REOPENED, user=user, reason=reason.strip()
     )
@@ -213,11 +213,11 @@ def _save_progress(*, update: PlanUpdate, progress: Sequence[ProgressData], user
         }
         item = existing.get(data.milestone_id)
         if item is None:
-            by(user, MilestoneProgress(update=update, milestone_id=data.milestone_id, **values)).save()
+            changed_by(user, MilestoneProgress(update=update, milestone_id=data.milestone_id, **values)).save()
         elif any(getattr(item, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(item, name, value)
-            by(user, item).save()
+            changed_by(user, item).save()
 
 
 @transaction.atomic
@@ -256,16 +256,17 @@ def plan_update_save(
         update.status = PlanUpdate.Status.SUBMITTED
         update.submitted_by = user
         update.submitted_at = timezone.now()
-    by(user, update).save()
+    changed_by(user, update).save()
     _save_progress(update=update, progress=progress, user=user)
     return update
 
 
 def previous_plan_rag(update: PlanUpdate) -> RAG | None:
     """Finance's RAG for the same plan in the quarter before (none before Q1)."""
-    if update.quarter == Quarter.Q1:
+    earlier = update.period.previous_in_year
+    if earlier is None:
         return None
-    previous = PlanUpdate.objects.filter(plan=update.plan, quarter=Quarter(update.quarter - 1)).first()
+    previous = PlanUpdate.objects.filter(plan=update.plan, quarter=earlier.quarter).first()
     return previous.rag_status if previous else None
 
 
@@ -288,7 +289,7 @@ def plan_update_return(*, update: PlanUpdate, user: User, comments: str) -> Plan
     update.finance_comments = comments.strip()
     update.reviewed_by = user
     update.reviewed_at = timezone.now()
-    by(user, update).save()
+    changed_by(user, update).save()
     return update
 
 
@@ -313,7 +314,7 @@ def plan_update_approve(
     update.status = PlanUpdate.Status.APPROVED
     update.reviewed_by = user
     update.reviewed_at = timezone.now()
-    by(user, update).save()
+    changed_by(user, update).save()
     return update
 
 
@@ -330,7 +331,7 @@ def plan_update_set_rag(*, update: PlanUpdate, user: User, rag: RAG, reason: str
     update.rag = rag.value
     update.rag_reason = reason.strip()
     bump(update)
-    by(user, update).save()
+    changed_by(user, update).save()
     return update
 
 
@@ -392,9 +393,11 @@ SCHEME_QUARTER_FIELDS: tuple[str, ...] = (*QUARTER_FIGURE_NAMES, "commentary")
 
 
 def previous_scheme_rag(scheme: Scheme, quarter: Quarter) -> RAG | None:
-    if quarter == Quarter.Q1:
+    """Finance's RAG for the scheme in the quarter before (none before Q1)."""
+    earlier = Period(FinancialYear.parse(scheme.financial_year), quarter).previous_in_year
+    if earlier is None:
         return None
-    previous = SchemeQuarter.objects.filter(scheme=scheme, quarter=Quarter(quarter - 1)).first()
+    previous = SchemeQuarter.objects.filter(scheme=scheme, quarter=earlier.quarter).first()
     return previous.rag_status if previous else None
 
 
@@ -443,5 +446,5 @@ def scheme_quarter_save(
             bump(row)
         row.updated_by = user
         row.full_clean(exclude=["scheme"])
-        by(user, row).save()
+        changed_by(user, row).save()
     return row

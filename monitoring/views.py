@@ -137,7 +137,7 @@ def scheme_grid(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> 
             "locked": bool(record and record.is_locked),
             "can_edit": can(user, "monitoring.change_scheme") and not (record and record.is_locked),
             "can_lock": can(user, "monitoring.lock_quarter"),
-            "previous_quarter": Quarter(quarter - 1).label if quarter > Quarter.Q1 else None,
+            "previous_quarter": earlier.quarter.label if (earlier := period.previous_in_year) else None,
             "query": request.GET.urlencode(),
         },
     )

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from plans.models import Attachment, DeficitRecoveryPlan, Milestone, ServiceArea
 from plans.rules import can
-from recovery.audit import by
+from recovery.audit import changed_by
 from recovery.concurrency import bump, check_version
 from recovery.periods import parse_due
 
@@ -107,18 +107,18 @@ def _save_milestones(*, plan: DeficitRecoveryPlan, milestones: Sequence[Mileston
             "due_date": parse_due(data.due_text),
         }
         if milestone is None:
-            by(user, Milestone(plan=plan, **values)).save()
+            changed_by(user, Milestone(plan=plan, **values)).save()
             changed = True
             continue
         kept.add(milestone.pk)
         if any(getattr(milestone, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(milestone, name, value)
-            by(user, milestone).save()
+            changed_by(user, milestone).save()
             changed = True
     for pk, milestone in existing.items():
         if pk not in kept:
-            by(user, milestone).delete()
+            changed_by(user, milestone).delete()
             changed = True
     return changed
 
@@ -142,7 +142,7 @@ def plan_create(
         **{name: fields[name] for name in PLAN_FIELDS if name in fields},
     )
     plan.full_clean()
-    by(user, plan).save()
+    changed_by(user, plan).save()
     plan.managers.add(user)
     _save_milestones(plan=plan, milestones=milestones, user=user)
     return plan
@@ -175,7 +175,7 @@ def plan_update(
     if changed:
         plan.full_clean()
         bump(plan)
-        by(user, plan).save()
+        changed_by(user, plan).save()
     return plan
 
 
@@ -191,7 +191,7 @@ def plan_submit(*, plan: DeficitRecoveryPlan, user: User) -> DeficitRecoveryPlan
     plan.status = DeficitRecoveryPlan.Status.SUBMITTED
     plan.submitted_at = timezone.now()
     plan.submitted_by = user
-    by(user, plan).save()
+    changed_by(user, plan).save()
     return plan
 
 

@@ -13,7 +13,7 @@ from django.db.models import Model
 M = TypeVar("M", bound=Model)
 
 
-def by(user: User | None, instance: M) -> M:
+def changed_by(user: User | None, instance: M) -> M:
     """Mark ``instance`` as changed by ``user`` for its next history record; returns it."""
     instance._history_user = user  # type: ignore[attr-defined]
     return instance

@@ -140,3 +140,14 @@ def format_percent(value: Decimal | None, *, places: int = 0) -> str:
     if value is None:
         return ""
     return f"{round_half_up(value * 100, places):.{places}f}%"
+
+
+def format_share(value: Decimal | None) -> str:
+    """A share of a total as the headlines and the dashboard write it: one decimal place,
+    half-up (0.6424 → ``64.2%``); ``–`` where it is undefined (a total of nothing)."""
+    return format_percent(value, places=1) if value is not None else "–"
+
+
+def format_thousands_k(value: Decimal) -> str:
+    """An amount in pounds as the seeds write it in a sentence, in £000s: 661,000 → ``£661k``."""
+    return f"£{format_thousands(value)}k"

@@ -156,6 +156,19 @@ class Period:
             return Period(self.year.previous, Quarter.Q4)
         return Period(self.year, Quarter(self.quarter - 1))
 
+    @property
+    def previous_in_year(self) -> Period | None:
+        """The quarter before in the same financial year (None for Q1): a scheme and a plan
+        belong to one year, so their "last quarter" never crosses into the year before."""
+        previous = self.previous
+        return previous if previous.year == self.year else None
+
+    @property
+    def with_previous_in_year(self) -> list[Quarter]:
+        """This quarter and, after Q1, the one before it: what a page comparing RAGs reads."""
+        previous = self.previous_in_year
+        return [self.quarter, previous.quarter] if previous else [self.quarter]
+
     @classmethod
     def for_date(cls, day: date) -> Period:
         year = FinancialYear.for_date(day)

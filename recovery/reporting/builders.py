@@ -28,7 +28,15 @@ from monitoring.figures import (
     YTD_BUDGET,
     Figure,
 )
-from recovery.money import THOUSAND, format_millions, format_percent, format_pounds, format_thousands, round_half_up
+from recovery.money import (
+    THOUSAND,
+    format_millions,
+    format_pounds,
+    format_share,
+    format_thousands,
+    format_thousands_k,
+    round_half_up,
+)
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, REPORT_ORDER
 from recovery.reporting.report import Column, Headline, Report, Row, Section, Unit
@@ -78,11 +86,6 @@ class StatedFigure:
 
 def _short_date(day: object) -> str:
     return f"{day:%d/%m/%y}"
-
-
-def _k(amount: Decimal) -> str:
-    """£661k, as the seeds write amounts in the text under a table."""
-    return f"£{format_thousands(amount)}k"
 
 
 # Appendix 1 ------------------------------------------------------------------------------
@@ -155,9 +158,9 @@ def mitigation_sentence(sums: _Sums) -> str:
     """The line under each Appendix table: "£661k remains to be mitigated"."""
     remaining = sums.mitigations
     if round_half_up(remaining / THOUSAND) > 0:
-        return f"{_k(remaining)} remains to be mitigated."
+        return f"{format_thousands_k(remaining)} remains to be mitigated."
     if round_half_up(remaining / THOUSAND) < 0:
-        return f"Delivered – no mitigations required ({_k(-remaining)} over-delivery forecast)."
+        return f"Delivered – no mitigations required ({format_thousands_k(-remaining)} over-delivery forecast)."
     return "Delivered – no mitigations required."
 
 
@@ -390,21 +393,18 @@ def transformation_figures(lines: Sequence[SchemeLine]) -> TransformationFigures
     )
 
 
-def _m(amount: Decimal) -> str:
+def _millions(amount: Decimal) -> str:
+    """£7.956m: the Transformation headlines give millions to three places."""
     return format_millions(amount, places=3)
-
-
-def _pct(share: Decimal | None) -> str:
-    return format_percent(share, places=1) if share is not None else "–"
 
 
 def transformation_headlines(figures: TransformationFigures, period: Period) -> list[Headline]:
     quarter_word = QUARTER_WORDS[int(period.quarter)]
     shortfall = figures.shortfall_against_profile
     shortfall_text = (
-        f"a shortfall of {_k(shortfall)} against the profile"
+        f"a shortfall of {format_thousands_k(shortfall)} against the profile"
         if shortfall > 0
-        else f"{_k(-shortfall)} ahead of the profile"
+        else f"{format_thousands_k(-shortfall)} ahead of the profile"
         if shortfall < 0
         else "exactly on the profile"
     )
@@ -412,7 +412,7 @@ def transformation_headlines(figures: TransformationFigures, period: Period) -> 
         Headline(
             "total_target",
             "Total savings plan target",
-            f"Total Savings Plan target is {_m(figures.total_target)}",
+            f"Total Savings Plan target is {_millions(figures.total_target)}",
             figures.total_target,
             Unit.POUNDS,
         ),
@@ -420,7 +420,7 @@ def transformation_headlines(figures: TransformationFigures, period: Period) -> 
             "cumulative_target",
             "Cumulative savings target",
             f"Cumulative savings target (to end of quarter {quarter_word} {period.year}) "
-            f"{_m(figures.cumulative_target)}, which equates to {_pct(figures.cumulative_share)} "
+            f"{_millions(figures.cumulative_target)}, which equates to {format_share(figures.cumulative_share)} "
             "of the full year target",
             figures.cumulative_target,
             Unit.POUNDS,
@@ -428,15 +428,15 @@ def transformation_headlines(figures: TransformationFigures, period: Period) -> 
         Headline(
             "actual",
             "Actual savings achieved",
-            f"Actual savings achieved are {_m(figures.actual)}, which is {_pct(figures.actual_share)} of the full "
-            f"year target, {shortfall_text}",
+            f"Actual savings achieved are {_millions(figures.actual)}, which is "
+            f"{format_share(figures.actual_share)} of the full year target, {shortfall_text}",
             figures.actual,
             Unit.POUNDS,
         ),
         Headline(
             "shortfall_against_profile",
             "Shortfall against profile",
-            f"Shortfall against the profiled target: {_k(shortfall)}",
+            f"Shortfall against the profiled target: {format_thousands_k(shortfall)}",
             shortfall,
             Unit.POUNDS,
         ),
@@ -449,8 +449,9 @@ def transformation_headlines(figures: TransformationFigures, period: Period) -> 
         Headline(
             "unallocated",
             "Balance to achieve a balanced budget",
-            f"Balance of savings targets to achieve a balanced budget is {_k(figures.unallocated)}, which is "
-            f"{_pct(figures.unallocated_share)} of the overall savings target",
+            "Balance of savings targets to achieve a balanced budget is "
+            f"{format_thousands_k(figures.unallocated)}, which is "
+            f"{format_share(figures.unallocated_share)} of the overall savings target",
             figures.unallocated,
             Unit.POUNDS,
         ),
@@ -463,9 +464,10 @@ def transformation_headlines(figures: TransformationFigures, period: Period) -> 
                 f"rag_{summary.rag.value.lower()}",
                 f"{summary.rag.word} schemes",
                 f"{summary.count} scheme{'s' if summary.count != 1 else ''} RAG rated {summary.rag.word} with a "
-                f"total value of {_m(summary.value)} ({_pct(summary.share)} of the total savings)",
+                f"total value of {_millions(summary.value)} ({format_share(summary.share)} of the total savings)",
                 summary.value,
                 Unit.POUNDS,
+                rag=summary.rag,
             )
         )
     return headlines

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from monitoring.calculations import total
-from recovery.money import format_millions, format_percent
+from recovery.money import format_millions
 from recovery.periods import Period
-from recovery.rag import RAG, REPORT_ORDER, Movement, movement
+from recovery.rag import Movement, movement
 from recovery.reporting.builders import TransformationFigures, transformation_figures
-from recovery.reporting.exceptions import PlanLine, SchemeException
+from recovery.reporting.exception_report import PlanLine, SchemeException
 
 
 @dataclass(frozen=True)
@@ -125,10 +125,3 @@ def build_dashboard(
         plans_not_updated=list(plans_not_updated),
         unrated=sum(1 for line in lines if line.rag is None and not line.is_unallocated),
     )
-
-
-def share_text(value: Decimal | None) -> str:
-    return format_percent(value, places=1) if value is not None else "–"
-
-
-__all__ = ["RAG", "REPORT_ORDER", "Bar", "Chart", "Dashboard", "build_dashboard", "share_text"]

@@ -24,7 +24,6 @@ class Unit(enum.StrEnum):
     THOUSANDS = "thousands"  # held in pounds, shown in £000s: 10,888
     PERCENT = "percent"  # held as a ratio (0.6424), shown as a percentage
     RAG = "rag"  # a RAG status, shown as its word (and colour)
-    DATE = "date"
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,6 @@ class Column:
 class Row:
     values: dict[str, Any]
     kind: str = "item"  # item | unallocated | subtotal | total
-    anchor: str = ""
 
     def get(self, key: str) -> Any:
         return self.values.get(key)
@@ -75,6 +73,7 @@ class Headline:
     text: str  # the sentence as shown ("£7.956m")
     value: Decimal | int | None = None  # the figure behind it, unrounded
     unit: Unit = Unit.TEXT
+    rag: RAG | None = None  # the status a headline is about (shown as its badge)
 
 
 @dataclass
@@ -88,7 +87,6 @@ class Report:
     headlines: list[Headline] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     filters: dict[str, str] = field(default_factory=dict)
-    subtitle: str = ""
 
     @property
     def filename_stem(self) -> str:

@@ -10,11 +10,12 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from monitoring.calculations import balance_to_achieve
 from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter, StatedTotal
-from plans.models import DeficitRecoveryPlan, Milestone, Portfolio
+from plans.models import DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
-from recovery.reporting import builders, exceptions
+from recovery.reporting import builders, exception_report
 from recovery.reporting.report import Report
 
 
@@ -36,8 +37,6 @@ class ReportFilters:
 
     def describe(self) -> dict[str, str]:
         """The filters by name, for the report's heading."""
-        from plans.models import Directorate, ServiceArea
-
         described = {}
         if self.directorate:
             described["Directorate"] = str(Directorate.objects.filter(pk=self.directorate).first() or "—")
@@ -191,8 +190,6 @@ def report_for(kind: str, params: dict[str, int | str | None]) -> Report:
     """Build a report from plain parameters (what a background task is given):
     appendix/transformation take year ("2022/23"), quarter ("Q3") and optional filter ids;
     plan takes plan_id."""
-    from recovery.periods import FinancialYear
-
     if kind == "plan":
         plan = DeficitRecoveryPlan.objects.with_organisation().get(pk=int(str(params["plan_id"])))
         return plan_report(plan=plan)
@@ -236,9 +233,12 @@ def _line_from(scheme: Scheme, figures: SchemeQuarter | None) -> builders.Scheme
     )
 
 
-def scheme_exceptions(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exceptions.SchemeException]:
+def scheme_exceptions(
+    *, period: Period, filters: ReportFilters = ReportFilters()
+) -> list[exception_report.SchemeException]:
     """Each scheme of the year with this quarter's figures and last quarter's RAG: two queries."""
-    quarters = [period.quarter] + ([Quarter(period.quarter - 1)] if period.quarter > Quarter.Q1 else [])
+    quarters = period.with_previous_in_year
+    earlier = period.previous_in_year
     schemes = filters.apply(Scheme.objects.for_year(period.year).with_organisation()).prefetch_related(
         Prefetch("quarters", queryset=SchemeQuarter.objects.filter(quarter__in=quarters), to_attr="two_quarters")
     )
@@ -246,9 +246,9 @@ def scheme_exceptions(*, period: Period, filters: ReportFilters = ReportFilters(
     for scheme in schemes.order_by("service_area__order", "service_area__name", "order", "pk"):
         by_quarter = {Quarter(item.quarter): item for item in scheme.two_quarters}
         current = by_quarter.get(period.quarter)
-        previous = by_quarter.get(Quarter(period.quarter - 1)) if period.quarter > Quarter.Q1 else None
+        previous = by_quarter.get(earlier.quarter) if earlier else None
         items.append(
-            exceptions.SchemeException(
+            exception_report.SchemeException(
                 line=_line_from(scheme, current),
                 previous_rag=RAG(previous.rag) if previous and previous.rag else None,
                 has_figures=current is not None,
@@ -261,7 +261,9 @@ def _plans_of(period: Period, filters: ReportFilters) -> QuerySet[DeficitRecover
     return filters.apply(DeficitRecoveryPlan.objects.filter(financial_year=period.year).with_organisation())
 
 
-def milestone_lines(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exceptions.MilestoneLine]:
+def milestone_lines(
+    *, period: Period, filters: ReportFilters = ReportFilters()
+) -> list[exception_report.MilestoneLine]:
     """Milestones of the year's plans with their current due date (latest revision, else the
     original) and latest reported progress; those with no readable date are left out."""
     plans = _plans_of(period, filters)
@@ -281,7 +283,7 @@ def milestone_lines(*, period: Period, filters: ReportFilters = ReportFilters())
         latest = reports[-1] if reports else None
         met = any(report.status == MilestoneProgress.Status.MET for report in reports)
         lines.append(
-            exceptions.MilestoneLine(
+            exception_report.MilestoneLine(
                 plan=f"{milestone.plan.service_area.name} {milestone.plan.financial_year}",
                 service_area=milestone.plan.service_area.name,
                 details=milestone.details,
@@ -295,7 +297,7 @@ def milestone_lines(*, period: Period, filters: ReportFilters = ReportFilters())
     return lines
 
 
-def plans_not_updated(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exceptions.PlanLine]:
+def plans_not_updated(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exception_report.PlanLine]:
     """Filed (submitted) plans of the year with no submitted or approved update for the quarter:
     the same plans the reminders go out for. A draft plan is not yet expected to report."""
     plans = (
@@ -312,7 +314,7 @@ def plans_not_updated(*, period: Period, filters: ReportFilters = ReportFilters(
         if update is not None and update.status in (PlanUpdate.Status.SUBMITTED, PlanUpdate.Status.APPROVED):
             continue
         lines.append(
-            exceptions.PlanLine(
+            exception_report.PlanLine(
                 plan=f"{plan.service_area.name} {plan.financial_year}",
                 directorate=plan.service_area.portfolio.directorate.name,
                 managers=", ".join(user.get_full_name() or user.get_username() for user in plan.managers.all()),
@@ -330,7 +332,7 @@ def exceptions_report(
     today: date | None = None,
     generated_at: datetime | None = None,
 ) -> Report:
-    return exceptions.build_exceptions(
+    return exception_report.build_exceptions(
         period=period,
         schemes=scheme_exceptions(period=period, filters=filters),
         milestones=milestone_lines(period=period, filters=filters),
@@ -345,8 +347,6 @@ def exceptions_report(
 
 def all_scheme_rows() -> list[dict[str, object]]:
     """Every scheme in every quarter it has figures for, as the open-data feed's rows (one query)."""
-    from monitoring.calculations import balance_to_achieve
-
     rows = []
     quarters = SchemeQuarter.objects.select_related("scheme__service_area__portfolio__directorate").order_by(
         "scheme__financial_year", "quarter", "scheme__service_area__order", "scheme__order", "scheme__pk"

@@ -37,4 +37,4 @@ def whole_pounds(value: Decimal | None) -> str:
 @register.filter
 def percent1(value: Decimal | None) -> str:
     """A ratio as a percentage to one decimal place, half-up (as the headlines show it)."""
-    return money.format_percent(value, places=1) if value is not None else "–"
+    return money.format_share(value)

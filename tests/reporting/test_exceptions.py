@@ -19,9 +19,10 @@ from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuart
 from plans.models import DeficitRecoveryPlan, Milestone
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG
-from recovery.reporting import exceptions, selectors
+from recovery.reporting import exception_report as exceptions
+from recovery.reporting import selectors
 from recovery.reporting.builders import SchemeLine
-from recovery.reporting.exceptions import MilestoneLine, SchemeException
+from recovery.reporting.exception_report import MilestoneLine, SchemeException
 from tests.factories import MilestoneFactory, PlanFactory, PlanUpdateFactory
 from tests.reporting.seeds import multiply_schemes
 

@@ -1,4 +1,5 @@
-"""Exception views: what needs attention this quarter. Pure builders on plain inputs.
+"""The exception report (not exception classes): what needs attention this quarter. Pure
+builders on plain inputs.
 
 - RED and AMBER schemes;
 - overdue milestones (the due date, revised or original, has passed and the milestone is not met);
