@@ -1,0 +1,2 @@
+"""Quarterly monitoring: plan updates, savings schemes and their RAG. Imports plans and the shared
+kernel, never reporting."""

@@ -1,3 +1,5 @@
+"""The monitoring app: quarterly updates, savings schemes, their RAG and the quarter lock."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
-"""Demo schemes from seeds 002 (Appendix 1, 2022/23 at Q3, £000s) and 004 (Transformation Plan
+"""The whole demo (``load_demo``: plans.demo's organisation, plans and users, then these) and
+the demo schemes from seeds 002 (Appendix 1, 2022/23 at Q3, £000s) and 004 (Transformation Plan
 update, 2012/13 at Q2, pounds), every row and figure as printed with the quirks resolved as
 DOMAIN.md says (the resolutions are recorded beside each row in the fixture files).
 

@@ -1,3 +1,5 @@
+"""Monitoring URLs: quarters and their lock, the scheme grid, updates and the tracker import."""
+
 from django.urls import path
 
 import recovery.converters  # noqa: F401  (registers the fy and quarter converters)

@@ -1,3 +1,5 @@
+"""The plans app: the organisation and the Deficit Recovery Plans."""
+
 from django.apps import AppConfig
 
 

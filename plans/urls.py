@@ -1,3 +1,5 @@
+"""Plan URLs: the list, a plan's page and form, and its attachments."""
+
 from django.urls import path
 
 from plans import views

@@ -1,3 +1,5 @@
+"""The reporting app: the reports, their renderers, the dashboard and the open-data feed."""
+
 from django.apps import AppConfig
 
 

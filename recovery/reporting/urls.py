@@ -1,3 +1,5 @@
+"""Report URLs: the report pages and their downloads, the dashboard, exceptions and the pack."""
+
 from django.urls import path
 
 import recovery.converters  # noqa: F401  (registers the fy and quarter converters)
