@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -183,30 +184,107 @@ def plan_report(*, plan: DeficitRecoveryPlan, generated_at: datetime | None = No
     )
 
 
-REPORT_KINDS = ("appendix", "transformation", "plan", "exceptions")
+class ReportKind(enum.StrEnum):
+    """The reports a page, a download or a background PDF can ask for."""
+
+    APPENDIX = "appendix"
+    TRANSFORMATION = "transformation"
+    PLAN = "plan"
+    EXCEPTIONS = "exceptions"
 
 
-def report_for(kind: str, params: dict[str, int | str | None]) -> Report:
-    """Build a report from plain parameters (what a background task is given):
-    appendix/transformation take year ("2022/23"), quarter ("Q3") and optional filter ids;
-    plan takes plan_id."""
-    if kind == "plan":
-        plan = DeficitRecoveryPlan.objects.with_organisation().get(pk=int(str(params["plan_id"])))
-        return plan_report(plan=plan)
-    if kind not in REPORT_KINDS:
-        raise ValueError(f"{kind!r} is not a report.")
+REPORT_KINDS = tuple(kind.value for kind in ReportKind)
+
+
+@dataclass(frozen=True)
+class AppendixRequest:
+    """Appendix 1 for a quarter, optionally filtered."""
+
+    period: Period
+    filters: ReportFilters = ReportFilters()
+    kind: ClassVar[ReportKind] = ReportKind.APPENDIX
+
+
+@dataclass(frozen=True)
+class TransformationRequest:
+    """The Transformation Plan update for a quarter, optionally filtered."""
+
+    period: Period
+    filters: ReportFilters = ReportFilters()
+    kind: ClassVar[ReportKind] = ReportKind.TRANSFORMATION
+
+
+@dataclass(frozen=True)
+class ExceptionsRequest:
+    """The exception report for a quarter: every view, or ``only`` one of them."""
+
+    period: Period
+    filters: ReportFilters = ReportFilters()
+    only: str = ""
+    kind: ClassVar[ReportKind] = ReportKind.EXCEPTIONS
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """One plan's report."""
+
+    plan_id: int
+    kind: ClassVar[ReportKind] = ReportKind.PLAN
+
+
+ReportRequest = AppendixRequest | TransformationRequest | ExceptionsRequest | PlanRequest
+
+
+def build_report(request: ReportRequest) -> Report:
+    """The report a typed request asks for."""
+    if isinstance(request, PlanRequest):
+        return plan_report(plan=DeficitRecoveryPlan.objects.with_organisation().get(pk=request.plan_id))
+    if isinstance(request, AppendixRequest):
+        return appendix_report(period=request.period, filters=request.filters)
+    if isinstance(request, ExceptionsRequest):
+        return exceptions_report(period=request.period, filters=request.filters, only=request.only or None)
+    return transformation_report(period=request.period, filters=request.filters)
+
+
+def request_params(request: ReportRequest) -> dict[str, int | str | None]:
+    """A request as plain data, for a background job to carry (``report_request`` reads it back)."""
+    if isinstance(request, PlanRequest):
+        return {"plan_id": request.plan_id}
+    params: dict[str, int | str | None] = {
+        "year": str(request.period.year),
+        "quarter": request.period.quarter.label,
+        "directorate": request.filters.directorate,
+        "portfolio": request.filters.portfolio,
+        "service_area": request.filters.service_area,
+    }
+    if isinstance(request, ExceptionsRequest):
+        params["only"] = request.only
+    return params
+
+
+def report_request(kind: str, params: dict[str, int | str | None]) -> ReportRequest:
+    """Read back a request a background job carries: appendix/transformation/exceptions take
+    year ("2022/23"), quarter ("Q3") and optional filter ids (exceptions also ``only``); plan
+    takes plan_id. Raises ValueError for anything else."""
+    report_kind = ReportKind(kind)
+    if report_kind == ReportKind.PLAN:
+        return PlanRequest(plan_id=int(str(params["plan_id"])))
     period = Period(FinancialYear.parse(str(params["year"])), Quarter.parse(str(params["quarter"])))
     filters = ReportFilters(
         directorate=_int_or_none(params.get("directorate")),
         portfolio=_int_or_none(params.get("portfolio")),
         service_area=_int_or_none(params.get("service_area")),
     )
-    if kind == "appendix":
-        return appendix_report(period=period, filters=filters)
-    if kind == "exceptions":
-        only = str(params["only"]) if params.get("only") else None
-        return exceptions_report(period=period, filters=filters, only=only)
-    return transformation_report(period=period, filters=filters)
+    if report_kind == ReportKind.APPENDIX:
+        return AppendixRequest(period=period, filters=filters)
+    if report_kind == ReportKind.EXCEPTIONS:
+        return ExceptionsRequest(period=period, filters=filters, only=str(params.get("only") or ""))
+    return TransformationRequest(period=period, filters=filters)
+
+
+def report_for(kind: str, params: dict[str, int | str | None]) -> Report:
+    """Build a report from the plain parameters a background job carries."""
+    return build_report(report_request(kind, params))
 
 
 def _int_or_none(value: int | str | None) -> int | None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +22,7 @@ from plans.selectors import plans_for_list
 from recovery.jobs.services import job_get, worker_is_running
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
-from recovery.reporting.cache import cached_pack_pdf, cached_pdf, cached_pdf_or_none, row_count
+from recovery.reporting.cache import cached_pack_pdf, cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
 from recovery.reporting.dashboard import build_dashboard
 from recovery.reporting.jobs import REPORT_PDF, report_pdf_submit
 from recovery.reporting.opendata import render_csv, render_schemes_csv
@@ -49,7 +49,7 @@ def _file_response(body: bytes, report_name: str, output: str) -> HttpResponse:
     return response
 
 
-def _pdf(request: HttpRequest, report: Report, kind: str, params: dict[str, Any]) -> HttpResponse:
+def _pdf(request: HttpRequest, report: Report, asked: selectors.ReportRequest) -> HttpResponse:
     """A PDF from the cache when the data is unchanged; rendered now when the report is small;
     otherwise queued in the background, with a page that shows its progress."""
     pdf = cached_pdf_or_none(report)
@@ -57,7 +57,9 @@ def _pdf(request: HttpRequest, report: Report, kind: str, params: dict[str, Any]
         pdf = cached_pdf(report)
     if pdf is not None:
         return _file_response(pdf, report.filename_stem, "pdf")
-    job = report_pdf_submit(kind=kind, params=params, report=report, user=request.user)
+    job = report_pdf_submit(
+        kind=asked.kind.value, params=selectors.request_params(asked), report=report, user=request.user
+    )
     if job.succeeded:  # jobs run in the request (DJANGO_JOBS_IMMEDIATE)
         pdf = cached_pdf_or_none(report)
         if pdf is not None:
@@ -104,26 +106,24 @@ def _require_reader(request: HttpRequest) -> None:
         raise PermissionDenied("The executive summaries are for finance officers, executives and administrators.")
 
 
-def _respond(request: HttpRequest, kind: str, params: dict[str, Any], *, with_filters: bool = True) -> HttpResponse:
-    filter_form = ReportFilterForm(request.GET or None) if with_filters else None
-    if filter_form is not None:
-        chosen = filter_form.filters()
-        params = {
-            **params,
-            "directorate": chosen.directorate,
-            "portfolio": chosen.portfolio,
-            "service_area": chosen.service_area,
-        }
-    report = selectors.report_for(kind, params)
+def _respond(request: HttpRequest, asked: selectors.ReportRequest) -> HttpResponse:
+    """The report a page asked for, as a page or a download; summaries take the filter form."""
+    filter_form = None
+    if not isinstance(asked, selectors.PlanRequest):
+        filter_form = ReportFilterForm(request.GET or None)
+        asked = dataclasses.replace(asked, filters=filter_form.filters())
+    report = selectors.build_report(asked)
     output = request.GET.get("format", "html")
     if output == "pdf":
-        return _pdf(request, report, kind, params)
+        return _pdf(request, report, asked)
     if output in FORMATS:
         return _download(report, output)
     query = request.GET.copy()
     query.pop("format", None)
     tabs = (
-        [(key, label, key == params.get("only", "")) for key, label in EXCEPTION_VIEWS] if kind == "exceptions" else []
+        [(key, label, key == asked.only) for key, label in EXCEPTION_VIEWS]
+        if isinstance(asked, selectors.ExceptionsRequest)
+        else []
     )
     context = {
         "report": report,
@@ -158,21 +158,21 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def appendix(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
     _require_reader(request)
-    return _respond(request, "appendix", {"year": str(year), "quarter": quarter.label})
+    return _respond(request, selectors.AppendixRequest(period=Period(year, quarter)))
 
 
 @login_required
 @require_GET
 def transformation(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
     _require_reader(request)
-    return _respond(request, "transformation", {"year": str(year), "quarter": quarter.label})
+    return _respond(request, selectors.TransformationRequest(period=Period(year, quarter)))
 
 
 @login_required
 @require_GET
 def plan(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(DeficitRecoveryPlan.objects.visible_to(request.user), pk=pk)
-    return _respond(request, "plan", {"plan_id": plan.pk}, with_filters=False)
+    return _respond(request, selectors.PlanRequest(plan_id=plan.pk))
 
 
 EXCEPTION_VIEWS = [
@@ -192,7 +192,7 @@ def exceptions(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> H
     only = request.GET.get("only", "")
     if only not in dict(EXCEPTION_VIEWS):
         only = ""
-    return _respond(request, "exceptions", {"year": str(year), "quarter": quarter.label, "only": only})
+    return _respond(request, selectors.ExceptionsRequest(period=Period(year, quarter), only=only))
 
 
 def _may_read(request: HttpRequest, kind: str, params: dict[str, Any]) -> bool:
@@ -217,13 +217,14 @@ def pdf_status(request: HttpRequest, result_id: str) -> HttpResponse:
     if kind not in selectors.REPORT_KINDS or not isinstance(params, dict) or not _may_read(request, kind, params):
         raise Http404("No such PDF is being prepared.")
     if job.succeeded:
-        report = selectors.report_for(kind, params)
+        asked = selectors.report_request(kind, params)
+        report = selectors.build_report(asked)
         if (job.result or {}).get("fingerprint") == report_fingerprint(report):
             pdf = cached_pdf_or_none(report)
             if pdf is not None:
                 return _file_response(pdf, report.filename_stem, "pdf")
         # The figures changed since (or the PDF left the cache): prepare the PDF of today's figures.
-        return _pdf(request, report, kind, params)
+        return _pdf(request, report, asked)
     failed = ""
     if job.failed:
         failed = (
