@@ -449,6 +449,17 @@ def worker_import(tracker: Path, out: Path, profile: bool) -> None:
     out.write_text(json.dumps(result), encoding="utf-8")
 
 
+def measure_import_memory(work: Path, base: Path, static_root: Path) -> dict[str, Any]:
+    """Peak memory of the tracker import (bench/memory.py): 20,000 rows, and a sheet whose
+    declared size lies, each in its own process on a copy of the base database."""
+    from bench import data, memory
+
+    var_dir = work / "import-memory"
+    copy_database(base, var_dir, static_root)
+    tracker = data.write_tracker(work / f"tracker-{memory.ROWS}.xlsx", memory.ROWS)
+    return memory.measure(work, environment(var_dir), tracker, run_python, log)
+
+
 # The orchestration ---------------------------------------------------------------------------
 
 
@@ -668,6 +679,10 @@ def summarise(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             status(item["ok"]),
         )
     )
+    if "import_memory" in results:
+        from bench import memory
+
+        rows += memory.summary_rows(results["import_memory"])
     return rows
 
 
@@ -785,6 +800,7 @@ def orchestrate(profile: bool, keep: bool) -> dict[str, Any]:
             copy_database(base, second, static_var / "staticfiles")
             run_python(environment(second), __file__, "import", str(tracker), str(out), "--profile", timeout=900)
             results["import"].update(json.loads(out.read_text(encoding="utf-8")))
+        results["import_memory"] = measure_import_memory(work, base, static_var / "staticfiles")
     finally:
         if collect is not None and collect.poll() is None:
             collect.kill()

@@ -22,6 +22,7 @@ from recovery.rag import RAG
 MAX_BYTES = 10 * 1024 * 1024  # the upload itself
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bombs
 MAX_ROWS = 20_000
+MAX_COLUMNS = 256  # cells read per row: a tracker has about twenty columns
 HEADER_SEARCH_ROWS = 20
 
 AMOUNT_COLUMNS = tuple(figure.name for figure in AMOUNT_FIGURES)
@@ -185,12 +186,36 @@ def _check_archive(data: bytes) -> None:
         raise TrackerUnreadable("The file is not an Excel workbook (.xlsx).") from None
 
 
-def _find_header(rows: list[tuple[Any, ...]]) -> int | None:
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> int | None:
+    for index, (number, row) in enumerate(rows):
+        if number > HEADER_SEARCH_ROWS:
+            break
         keys = {COLUMNS.get(_normalise(_text(cell))[0]) for cell in row if _text(cell)}
         if {"title", "target"} <= keys:
             return index
     return None
+
+
+def _sheet_rows(sheet: Any) -> list[tuple[int, tuple[Any, ...]]]:
+    """The sheet's non-empty rows as (Excel row number, values), read from the cells themselves.
+
+    A sheet's declared size (its ``<dimension>`` record) is not trusted: some tools write one
+    smaller than the data (openpyxl would then stop early and rows would vanish) or absurdly
+    large (``A1:XFD20000`` would pad every row to 16,384 cells). Each row is read up to
+    MAX_COLUMNS cells and its trailing blanks dropped, so memory follows the data, not the claim.
+    """
+    sheet.reset_dimensions()
+    rows: list[tuple[int, tuple[Any, ...]]] = []
+    for number, raw in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+        end = len(raw)
+        while end and (raw[end - 1] is None or raw[end - 1] == ""):
+            end -= 1
+        if not end:
+            continue
+        rows.append((number, tuple(raw[:end])))
+        if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise TrackerUnreadable(f"The sheet has more than {MAX_ROWS:,} rows: split it into smaller files.")
+    return rows
 
 
 def read_tracker(source: bytes | BinaryIO) -> Tracker:
@@ -207,13 +232,9 @@ def read_tracker(source: bytes | BinaryIO) -> Tracker:
     try:
         sheet = next((ws for ws in workbook.worksheets if ws.title.strip().lower() == "schemes"), None)
         sheet = sheet or workbook.worksheets[0]
-        rows: list[tuple[Any, ...]] = []
         try:
             # openpyxl reads a sheet only as its rows are asked for: a damaged one fails here.
-            for row in sheet.iter_rows(values_only=True):
-                rows.append(row)
-                if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                    raise TrackerUnreadable(f"The sheet has more than {MAX_ROWS:,} rows: split it into smaller files.")
+            rows = _sheet_rows(sheet)
         except TrackerUnreadable:
             raise
         except Exception as error:  # a damaged sheet raises parser errors of many kinds
@@ -225,7 +246,7 @@ def read_tracker(source: bytes | BinaryIO) -> Tracker:
         workbook.close()
 
 
-def _read_rows(sheet_name: str, rows: list[tuple[Any, ...]]) -> Tracker:
+def _read_rows(sheet_name: str, rows: list[tuple[int, tuple[Any, ...]]]) -> Tracker:
     tracker = Tracker(sheet=sheet_name)
     header_index = _find_header(rows)
     if header_index is None:
@@ -235,7 +256,8 @@ def _read_rows(sheet_name: str, rows: list[tuple[Any, ...]]) -> Tracker:
         )
     columns: list[_Column] = []
     seen: set[str] = set()
-    for index, cell in enumerate(rows[header_index]):
+    header_number, header_cells = rows[header_index]
+    for index, cell in enumerate(header_cells):
         header = _text(cell)
         if not header:
             continue
@@ -243,25 +265,23 @@ def _read_rows(sheet_name: str, rows: list[tuple[Any, ...]]) -> Tracker:
         field_name = COLUMNS.get(key)
         if field_name is None:
             tracker.warnings.append(
-                Problem(f"column {header!r} is not one the tracker uses: ignored.", sheet_name, header_index + 1)
+                Problem(f"column {header!r} is not one the tracker uses: ignored.", sheet_name, header_number)
             )
             continue
         if field_name in seen and field_name not in AMOUNT_COLUMNS:
             tracker.warnings.append(
-                Problem(f"a second {LABELS[field_name]} column: ignored.", sheet_name, header_index + 1, header)
+                Problem(f"a second {LABELS[field_name]} column: ignored.", sheet_name, header_number, header)
             )
             continue
         seen.add(field_name)
         columns.append(_Column(index, field_name, header, multiplier))
     missing = [LABELS[name] for name in REQUIRED if name not in seen]
     if missing:
-        tracker.errors.append(
-            Problem(f"the header row has no {', '.join(missing)} column.", sheet_name, header_index + 1)
-        )
+        tracker.errors.append(Problem(f"the header row has no {', '.join(missing)} column.", sheet_name, header_number))
         return tracker
 
     entries: list[_Scheme | _Total] = []
-    for offset, raw in enumerate(rows[header_index + 1 :], start=header_index + 2):
+    for offset, raw in rows[header_index + 1 :]:
         read = _cells(tracker, sheet_name, offset, raw, columns)
         if read is None:
             continue

@@ -32,11 +32,25 @@ def _times(value: Decimal, multiplier: Decimal) -> Decimal:
         return value * multiplier
 
 
+# Signs as people paste them: the hyphen-minus, the Unicode minus "−" (Word, PDFs), the en dash
+# "–" (Word's autocorrect of " - "), the figure dash, and the small and full-width hyphen-minus.
+_MINUS = dict.fromkeys(map(ord, "\u2212\u2013\u2012\u2010\u2011\ufe63\uff0d"), "-")
+# Invisible characters a copy from a web page or PDF carries: zero-width spaces and joiners, BOM.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+# A space that is not between two digits (after £, around a sign or bracket) means nothing; one
+# between digits is a thousands separator (" ", no-break, thin, narrow no-break, figure space).
+_LOOSE_SPACE = re.compile(r"(?<!\d)\s+|\s+(?!\d)")
+_DIGIT_SPACE = re.compile(r"(?<=\d)\s+(?=\d)")
+
+
 def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decimal(1)) -> Decimal | None:
     """Read an amount as people write it: ``1,234``, ``£1,234.50``, ``-2``, ``(529)`` (negative).
 
-    ``multiplier`` turns an amount in £000s into pounds (1000). Blank and ``-`` mean nil and give
-    None. Raises MoneyError for anything else, including amounts too large to store and more
+    Text pasted from Word, Excel and PDFs is read as a person means it: a space, no-break space
+    or thin space as the thousands separator (``1 000``), the Unicode minus ``−`` or an en dash
+    ``–`` as a minus sign. ``multiplier`` turns an amount in £000s into pounds (1000). Blank and
+    a dash alone mean nil and give None. Raises MoneyError, saying why, for anything else:
+    an unbalanced bracket, two signs, misplaced separators, amounts too large to store and more
     than two decimal places of pounds.
     """
     if text is None:
@@ -45,38 +59,50 @@ def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decim
         value = _times(Decimal(text), multiplier)
         return _checked(value, str(text))
     raw = str(text)
-    cleaned = raw.strip().replace("\u00a0", "").replace(" ", "")
-    if cleaned in {"", "-", "–", "—"}:
+    shown = raw.strip()
+    cleaned = shown.translate(_INVISIBLE).translate(_MINUS)
+    cleaned = _LOOSE_SPACE.sub("", cleaned)
+    if cleaned in {"", "-", "—"}:
         return None
+    opening, closing = cleaned.startswith("("), cleaned.endswith(")")
+    if opening != closing:
+        inner = cleaned.strip("()")
+        which = "an opening bracket but no closing one" if opening else "a closing bracket but no opening one"
+        raise MoneyError(
+            f"{shown!r} has {which}: write a negative amount in brackets on both sides, ({inner}), or as -{inner}."
+        )
     # One sign at most: brackets, or a minus before or after the £. "--2" or "(-2)" is a typo
     # whose meaning is unclear, so it is refused rather than silently read as +2.
     signs = 0
-    if cleaned.startswith("(") and cleaned.endswith(")"):
+    if opening and closing:
         signs += 1
         cleaned = cleaned[1:-1]
-    if cleaned[:1] in {"-", "−", "–"}:
+    if cleaned[:1] == "-":
         signs += 1
         cleaned = cleaned[1:]
     cleaned = cleaned.removeprefix("£")
-    if cleaned[:1] in {"-", "−", "–"}:  # £-2
+    if cleaned[:1] == "-":  # £-2
         signs += 1
         cleaned = cleaned[1:]
     if signs > 1:
-        raise MoneyError(f"{raw.strip()!r} has more than one minus sign: write minus two as -2 or (2).")
+        raise MoneyError(f"{shown!r} has more than one minus sign: write minus two as -2 or (2).")
     negative = signs == 1
+    cleaned = _DIGIT_SPACE.sub(",", cleaned)
     if not _NUMBER.match(cleaned.replace(",", "")):
-        raise MoneyError(f"{raw.strip()!r} is not an amount of money: write it like 1,234 or (2).")
+        raise MoneyError(f"{shown!r} is not an amount of money: write it like 1,234 or (2).")
     if "," in cleaned:
         if not _GROUPED.match(cleaned):
-            raise MoneyError(f"{raw.strip()!r} is not an amount: check the commas (e.g. 1,234,567).")
+            raise MoneyError(
+                f"{shown!r} is not an amount: check the thousands separators, in threes (e.g. 1,234,567 or 1 234 567)."
+            )
         cleaned = cleaned.replace(",", "")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:  # pragma: no cover - the pattern above admits only valid decimals
-        raise MoneyError(f"{raw.strip()!r} is not an amount of money.") from None
+        raise MoneyError(f"{shown!r} is not an amount of money.") from None
     if negative:
         value = -value
-    return _checked(_times(value, multiplier), raw.strip())
+    return _checked(_times(value, multiplier), shown)
 
 
 def _checked(value: Decimal, shown: str) -> Decimal:

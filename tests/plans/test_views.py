@@ -344,6 +344,31 @@ def test_create_reads_pounds_signs_and_thousands_separators(client, manager, cre
     assert plan.pressure == Decimal("366000")  # seed 001
 
 
+def test_create_reads_amounts_as_pasted_from_word_and_pdfs(client, manager, create_data):
+    """No-break and thin spaces between thousands, the Unicode minus and an en dash as minus."""
+    client.force_login(manager)
+    data = {
+        **create_data,
+        "previous_year_budget": "\u22122",
+        "previous_year_outturn": "18\u202f839",
+        "current_year_budget": "\u20131\u00a0234",
+        "save": "1",
+    }
+    assert client.post(reverse("plans:create"), data).status_code == 302
+    plan = DeficitRecoveryPlan.objects.get()
+    assert plan.previous_year_budget == Decimal("-2000")
+    assert plan.previous_year_outturn == Decimal("18839000")
+    assert plan.current_year_budget == Decimal("-1234000")
+
+
+def test_an_unbalanced_bracket_is_refused_saying_why(client, manager, create_data):
+    client.force_login(manager)
+    response = client.post(reverse("plans:create"), {**create_data, "previous_year_budget": "(529", "save": "1"})
+    assert response.status_code == 400
+    assert "has an opening bracket but no closing one" in response.content.decode()
+    assert not DeficitRecoveryPlan.objects.exists()
+
+
 def test_create_in_an_area_the_manager_is_not_assigned_to(client, manager, create_data, other_area):
     client.force_login(manager)
     response = client.post(reverse("plans:create"), {**create_data, "service_area": str(other_area.pk), "save": "1"})
@@ -455,7 +480,7 @@ def test_invalid_money_shows_an_error_summary_and_saves_nothing(client, manager,
     content = response.content.decode()
     assert 'class="alert alert-danger error-summary"' in content
     assert '<a href="#id_previous_year_budget">' in content
-    assert "check the commas" in content
+    assert "check the thousands separators" in content
     assert 'value="1,23"' in content  # what was typed is shown back
     assert not DeficitRecoveryPlan.objects.exists()
 

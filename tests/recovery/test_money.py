@@ -228,3 +228,49 @@ def test_parse_money_on_number_like_text_raises_nothing_but_money_error(text):
     except MoneyError:
         return
     assert result is None or result == result.quantize(Decimal("0.01"))
+
+
+# Amounts as pasted from Word, Excel and PDFs ----------------------------------------------------
+
+SPACES = ["\u00a0", "\u2009", "\u202f", "\u2007", " "]  # no-break, thin, narrow no-break, figure, plain
+MINUSES = ["-", "\u2212", "\u2013"]  # hyphen-minus, Unicode minus, en dash
+
+
+@given(
+    amount=st.integers(min_value=0, max_value=999_999_999_999),
+    space=st.sampled_from(SPACES),
+    minus=st.sampled_from(["", *MINUSES]),
+    pound=st.booleans(),
+)
+def test_pasted_separators_and_minus_signs_read_as_meant(amount, space, minus, pound):
+    grouped = f"{amount:,}".replace(",", space)
+    text = f"{minus}{'£' if pound else ''}{grouped}"
+    expected = Decimal(-amount if minus else amount)
+    assert parse_money(text) == expected
+    assert parse_money(f"({'£' if pound else ''}{grouped})") == -Decimal(amount)
+
+
+@pytest.mark.parametrize("minus", MINUSES)
+@pytest.mark.parametrize("text", ["{m}2", "£{m}2", "{m}£2", "{m} 2", "{m}1\u00a0000.50"])
+def test_each_minus_sign_before_or_after_the_pound_sign(minus, text):
+    assert parse_money(text.format(m=minus)) < 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("(529", "'(529' has an opening bracket but no closing one: write a negative amount in brackets on both"),
+        ("529)", "'529)' has a closing bracket but no opening one"),
+        ("(£1,234", "(£1,234), or as -£1,234."),
+        ("(529", "(529), or as -529."),
+        ("1\u20092", "check the thousands separators, in threes (e.g. 1,234,567 or 1 234 567)"),
+        ("1\u00a023\u00a0456", "check the thousands separators"),
+        ("\u2212\u22122", "more than one minus sign"),
+        ("(\u20132)", "more than one minus sign"),
+        ("12\u2212", "is not an amount of money: write it like 1,234 or (2)."),
+    ],
+)
+def test_what_cannot_be_read_says_why(text, message):
+    with pytest.raises(MoneyError) as caught:
+        parse_money(text)
+    assert message in str(caught.value)
