@@ -13,12 +13,13 @@ from typing import BinaryIO
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import MonitoringQuarter, Scheme, SchemeQuarter
-from monitoring.tracker import Problem, Tracker, TrackerRow, read_tracker
+from monitoring.tracker import LABELS, Problem, Tracker, TrackerRow, read_tracker
 from plans.models import Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from recovery.audit import changed_by
@@ -93,6 +94,43 @@ def _quarter_values(row: TrackerRow, *, current_rag: RAG | None, current_reason:
         if row.rag != current_rag or (row.rag_reason and row.rag_reason != current_reason):
             values["rag_reason"] = row.rag_reason
     return values
+
+
+# Each text column of the tracker → the database column it is stored in, whose length it must fit.
+_TEXT_COLUMNS: dict[str, tuple[type[Model], str]] = {
+    "directorate": (Directorate, "name"),
+    "portfolio": (Portfolio, "name"),
+    "service_area": (ServiceArea, "name"),
+    "ref": (Scheme, "ref"),
+    "title": (Scheme, "title"),
+}
+
+
+def _length_problems(tracker: Tracker) -> list[Problem]:
+    """Every text cell longer than the column it is stored in: an error naming the row and column
+    at preview, on any database (PostgreSQL would refuse it only at the confirm, SQLite never)."""
+    problems = []
+    limits = {
+        name: getattr(model._meta.get_field(column), "max_length", None)
+        for name, (model, column) in _TEXT_COLUMNS.items()
+    }
+    for row in tracker.rows:
+        for name, limit in limits.items():
+            value = str(getattr(row, name))
+            if limit is not None and len(value) > limit:
+                header = tracker.headers.get(name, LABELS[name])
+                if name == "portfolio" and "portfolio" not in tracker.headers:
+                    continue  # the service area's name, reported there
+                problems.append(
+                    Problem(
+                        f"{header} is {len(value):,} characters long: at most {limit:,} fit. Shorten it.",
+                        tracker.sheet,
+                        row.row,
+                        header,
+                        value if len(value) <= 60 else value[:57] + "…",
+                    )
+                )
+    return problems
 
 
 class _RagsSeen:
@@ -229,6 +267,7 @@ def _find_area(
 
 def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary:
     summary = ImportSummary(errors=list(tracker.errors), warnings=list(tracker.warnings))
+    summary.errors += _length_problems(tracker)
     locked = _locked_periods(tracker.rows)
     for row in tracker.rows:
         if row.quarter is not None and Period(row.financial_year, row.quarter) in locked:

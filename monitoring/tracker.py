@@ -18,6 +18,7 @@ from monitoring.figures import AMOUNT_FIGURES, BY_NAME, QUARTER_FIGURE_NAMES, he
 from recovery.money import MILLION, THOUSAND, MoneyError, format_pounds, parse_money, plain, round_half_up
 from recovery.periods import FinancialYear, Quarter
 from recovery.rag import RAG
+from recovery.text import clean_text
 
 MAX_BYTES = 10 * 1024 * 1024  # the upload itself
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bombs
@@ -131,6 +132,7 @@ class Tracker:
     rows: list[TrackerRow] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # field → the header as the file writes it
 
     @property
     def ok(self) -> bool:
@@ -161,11 +163,18 @@ def _normalise(header: str) -> tuple[str, Decimal]:
 
 
 def _text(value: Any) -> str:
+    """A cell as text to store: Excel's escapes of control characters (``_x000B_``, Word's
+    Shift+Enter) decoded, then control characters cleaned (recovery.text.clean_text)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value)
+    if "_x" in text:
+        from openpyxl.utils.escape import unescape
+
+        text = unescape(text)
+    return clean_text(text).strip()
 
 
 def _check_archive(data: bytes) -> None:
@@ -275,6 +284,7 @@ def _read_rows(sheet_name: str, rows: list[tuple[int, tuple[Any, ...]]]) -> Trac
             continue
         seen.add(field_name)
         columns.append(_Column(index, field_name, header, multiplier))
+        tracker.headers[field_name] = header
     missing = [LABELS[name] for name in REQUIRED if name not in seen]
     if missing:
         tracker.errors.append(Problem(f"the header row has no {', '.join(missing)} column.", sheet_name, header_number))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from plans.models import DeficitRecoveryPlan, ServiceArea
 from plans.services import PLAN_FIELDS, MilestoneData, plan_submission_errors
 from recovery.fields import MoneyFormField
+from recovery.formtools import CleanTextMixin
 from recovery.periods import FinancialYear
 
 # The guidance each section of the seed form shows, word for word, shown as help on the form.
@@ -40,7 +41,7 @@ TABLE_HINT = (
 FIGURE_NOTE_HELP = "Optional: anything the figure alone does not say."
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(CleanTextMixin, forms.ModelForm):
     """Create or edit a plan. On create it also asks which service area and year."""
 
     # The version the form was opened at (optimistic locking; see recovery.concurrency).
@@ -171,7 +172,7 @@ class PlanForm(forms.ModelForm):
         pass
 
 
-class MilestoneForm(forms.Form):
+class MilestoneForm(CleanTextMixin, forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     details = forms.CharField(label="Milestone details", widget=forms.Textarea(attrs={"rows": 2}))
     amount = MoneyFormField(label="Amount (£)", required=False, help_text="In pounds, e.g. 80,000")
@@ -226,7 +227,7 @@ def milestone_initial(plan: DeficitRecoveryPlan) -> list[dict[str, Any]]:
     ]
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(CleanTextMixin, forms.Form):
     file = forms.FileField(
         label="File",
         help_text="PNG, JPEG, GIF, PDF, XLSX or DOCX, up to 10 MB. Only people who can see this plan can open it.",

@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from recovery.money import THOUSAND
 from recovery.rag import RAG
 from recovery.reporting.report import Column, Report, Row, Section, Unit, report_as_data
+from recovery.text import xml_safe
 
 STATIC_DIR = Path(settings.BASE_DIR) / "static" / "css"
 
@@ -191,7 +192,9 @@ RAG_STYLES = {
 
 
 def _text_cell(sheet: Worksheet, text: str, *, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
+    # Text stored before control characters were cleaned at input (Word's Shift+Enter is \x0b)
+    # cannot go into the sheet's XML: it is written as clean_text would have stored it.
+    cell = WriteOnlyCell(sheet, value=xml_safe(text))
     # A narrative beginning with =, +, - or @ must stay text: openpyxl guesses a formula from a
     # leading "=", so the type is set back to string explicitly.
     cell.data_type = "s"
@@ -238,7 +241,8 @@ def _row_values(row: Row, columns: list[Column]) -> dict[str, Any]:
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
-    cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\").strip()[:28] or "Sheet"
+    cleaned = "".join(ch for ch in xml_safe(title).replace("\n", " ") if ch not in "[]:*?/\\\t\r").strip()[:28]
+    cleaned = cleaned or "Sheet"
     candidate, number = cleaned, 2
     while candidate.lower() in used:
         candidate = f"{cleaned[:25]} {number}"
@@ -256,7 +260,7 @@ def _print_setup(sheet: Worksheet, report: Report, *, title_rows: str | None) ->
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     if title_rows:
         sheet.print_title_rows = title_rows
-    sheet.oddFooter.left.text = f"{report.title} – {report.period}".replace("&", "&&")[:200]
+    sheet.oddFooter.left.text = xml_safe(f"{report.title} – {report.period}").replace("&", "&&")[:200]
     sheet.oddFooter.left.size = 8
     sheet.oddFooter.right.text = "Page &P of &N"
     sheet.oddFooter.right.size = 8
@@ -346,9 +350,9 @@ def render_xlsx(report: Report) -> bytes:
     for section in report.sections:
         if section.kind == "table":
             _write_table(workbook.create_sheet(_sheet_title(section.title, used)), report, section, tables)
-    workbook.properties.title = report.title
-    workbook.properties.subject = report.period
-    workbook.properties.creator = report.organisation
+    workbook.properties.title = xml_safe(report.title)
+    workbook.properties.subject = xml_safe(report.period)
+    workbook.properties.creator = xml_safe(report.organisation)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -210,7 +210,7 @@ def test_quarter_blank_is_the_year_start():
         ({"financial_year": None}, "Financial year", "", "required"),
         ({"target": None}, "Target", "", "required"),
         ({"target": "abc"}, "Target", "abc", "not an amount"),
-        ({"ytd_actual": "12,34"}, "YTD actual", "12,34", "commas"),
+        ({"ytd_actual": "12,34"}, "YTD actual", "12,34", "thousands separators"),
         ({"ytd_budget": "£1,234.567"}, "YTD budget", "£1,234.567", "decimal places"),
         ({"rag": "PURPLE"}, "RAG", "PURPLE", "not a RAG status"),
         ({"quarter": "Q5"}, "Quarter", "Q5", "not a quarter"),
