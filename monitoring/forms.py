@@ -9,13 +9,15 @@ from django import forms
 from monitoring.figures import QUARTER_FIGURES
 from monitoring.models import MilestoneProgress, PlanUpdate
 from monitoring.services import UPDATE_FIELDS, ReviewDecision, update_submission_errors
+from recovery.concurrency import NOT_YET_SAVED
 from recovery.fields import MoneyFormField
+from recovery.formtools import CleanTextMixin
 from recovery.rag import RAG, OnTarget
 
 RAG_CHOICES = [("", "Not rated"), *RAG.choices()]
 
 
-class PlanUpdateForm(forms.ModelForm):
+class PlanUpdateForm(CleanTextMixin, forms.ModelForm):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     on_target = forms.ChoiceField(
         label="On target?",
@@ -41,8 +43,8 @@ class PlanUpdateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
         self.progress = progress or []
-        if self.instance.pk and not self.is_bound:
-            self.initial["version"] = self.instance.version
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version if self.instance.pk else NOT_YET_SAVED
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -57,7 +59,7 @@ class PlanUpdateForm(forms.ModelForm):
         pass
 
 
-class MilestoneProgressForm(forms.Form):
+class MilestoneProgressForm(CleanTextMixin, forms.Form):
     status = forms.ChoiceField(choices=MilestoneProgress.Status.choices, label="Milestone progress")
     revised_due_text = forms.CharField(label="Milestone revised date", required=False, max_length=100)
 
@@ -71,7 +73,7 @@ class MilestoneProgressForm(forms.Form):
         return cleaned
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(CleanTextMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[
             ("approve", "Approve"),
@@ -97,7 +99,7 @@ class ReviewForm(forms.Form):
         return RAG(self.cleaned_data["rag"]) if self.is_valid() and self.cleaned_data["rag"] else None
 
 
-class SchemeQuarterForm(forms.Form):
+class SchemeQuarterForm(CleanTextMixin, forms.Form):
     """One row of the quarter's grid: figures in pounds, RAG and commentary."""
 
     # A money field per figure (monitoring.figures.QUARTER_FIGURES) is added in __init__, first.
@@ -129,7 +131,7 @@ class SchemeQuarterForm(forms.Form):
         }
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(CleanTextMixin, forms.Form):
     reason = forms.CharField(
         label="Why the quarter is being reopened",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -50,6 +50,11 @@ def _require_with(user: User, permission: str, obj: Model | None, message: str) 
         raise PermissionDenied(message)
 
 
+def _lock(model: type[Model], pk: int) -> None:
+    """Take the row lock of ``model`` ``pk`` until the transaction ends (select_for_update)."""
+    list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+
+
 def quarter_record(period: Period) -> MonitoringQuarter:
     """The quarter's lock record, created on first use."""
     record, _ = MonitoringQuarter.objects.get_or_create(financial_year=period.year, quarter=period.quarter)
@@ -234,6 +239,9 @@ def plan_update_save(
     """Save (and optionally submit) the manager's update of a plan for a quarter."""
     period = Period(FinancialYear.parse(plan.financial_year), quarter)
     ensure_unlocked(period)
+    # The plan is locked first: two first saves of a quarter's update (no row yet to lock) then
+    # run one after the other, and the second finds the first's update and its version.
+    _lock(DeficitRecoveryPlan, plan.pk)
     update = PlanUpdate.objects.select_for_update().filter(plan=plan, quarter=quarter).first()
     if update is None:
         _require(user, "monitoring.start_update", plan)
@@ -418,12 +426,13 @@ def scheme_quarter_save(
     status being replaced (or, for a first rating this quarter, last quarter's).
     """
     scheme_edit_check(user=user, scheme=scheme, period=Period(FinancialYear.parse(scheme.financial_year), quarter))
+    # The scheme is locked first: two first saves of a quarter's figures (no row yet to lock) then
+    # run one after the other, and the second is refused (a form opened before the row existed
+    # carries version 0) instead of failing on the unique constraint or overwriting the first.
+    _lock(Scheme, scheme.pk)
     row = SchemeQuarter.objects.select_for_update().filter(scheme=scheme, quarter=quarter).first()
     if row is None:
         row = SchemeQuarter(scheme=scheme, quarter=quarter)
-        if expected_version not in (None, 0):
-            # The form was opened on a row that exists no more; treat as a fresh entry.
-            expected_version = None
     else:
         check_version(row, expected_version)
     before = row.rag_status or previous_scheme_rag(scheme, quarter)

@@ -25,8 +25,8 @@ from monitoring.forms import (
 from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter
 from plans.models import Directorate, ServiceArea
 from plans.rules import can
-from recovery.concurrency import ConcurrentEdit, keep_typed
-from recovery.formtools import add_validation_errors
+from recovery.concurrency import NOT_YET_SAVED, ConcurrentEdit, keep_typed, posted_version
+from recovery.formtools import add_validation_errors, missing_version
 from recovery.history import history_of
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG
@@ -146,7 +146,7 @@ def scheme_grid(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> 
 def _scheme_form_initial(row: selectors.GridRow) -> dict[str, Any]:
     figures = row.figures
     if figures is None:
-        return {}
+        return {"version": NOT_YET_SAVED}  # opened before the quarter's figures existed
     return {
         **figures.values,
         "rag": figures.rag,
@@ -175,6 +175,8 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
     status = 200
     conflict = None
     if request.method == "POST":
+        if posted_version(request.POST) is None:
+            return missing_version(request)
         if form.is_valid():
             try:
                 services.scheme_quarter_save(
@@ -270,6 +272,8 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
     status = 200
     conflict = None
     if request.method == "POST" and form is not None:
+        if posted_version(request.POST) is None:
+            return missing_version(request)
         progress_valid = all(pform.is_valid() for _, pform, _ in progress_forms)
         # Judge what is missing from what was typed, even in a row that is itself invalid, so
         # every problem is listed at once.

@@ -18,8 +18,8 @@ from plans.forms import MILESTONES_GUIDANCE, AttachmentForm, MilestoneFormSet, P
 from plans.models import DeficitRecoveryPlan
 from plans.roles import Role, has_role
 from plans.rules import can
-from recovery.concurrency import ConcurrentEdit, keep_typed
-from recovery.formtools import add_validation_errors
+from recovery.concurrency import ConcurrentEdit, keep_typed, posted_version
+from recovery.formtools import add_validation_errors, missing_version
 from recovery.history import history_of
 from recovery.periods import Period, Quarter
 from recovery.viewtools import current_user
@@ -105,6 +105,8 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
     status = 200
     conflict = None
     if request.method == "POST" and "add_milestone" not in request.POST:
+        if plan is not None and posted_version(request.POST) is None:
+            return missing_version(request)
         if form.is_valid() and formset.is_valid():
             try:
                 plan = services.plan_save(

@@ -71,11 +71,12 @@ def history_of(instance: Model, *, fields: Sequence[str] | None = None, reason_f
         )
         if previous is None:
             kind = "created"
-            diffs = [
-                (name, "—", _display(getattr(record, name)))
-                for name in (fields or [])
-                if getattr(record, name) not in (None, "")
-            ]
+            diffs = []
+            for name in fields or []:
+                value = getattr(record, getattr(model._meta.get_field(name), "attname", name))
+                if value not in (None, ""):
+                    label, shown = _labelled(model, name, value, users)
+                    diffs.append((label, "—", shown))
         else:
             kind = "changed"
             delta = record.diff_against(previous, included_fields=list(fields) if fields else None)

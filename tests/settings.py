@@ -20,3 +20,9 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 AXES_ENABLED = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 JOBS_RUN_IMMEDIATELY = True
+
+# Tests of concurrent requests in threads need an SQLite database in a file, as in production
+# (threads sharing an in-memory database lock whole tables instead of waiting their turn): they
+# run themselves again in a process with RECOVERY_TEST_SQLITE_FILE set to a file's path.
+if os.environ.get("RECOVERY_TEST_SQLITE_FILE") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["RECOVERY_TEST_SQLITE_FILE"]}  # noqa: F405
