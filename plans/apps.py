@@ -11,6 +11,7 @@ class PlansConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         from plans import signals  # noqa: F401  (connects the delete protection)
+        from recovery import checks  # noqa: F401  (registers the storage checks)
         from recovery.integrity import clean_text_fields
 
         # Every model's text, whoever saves it: control characters out, nothing over its length.

@@ -212,10 +212,20 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 8 * 60 * 60))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# django-axes: lock an account/IP pair out after repeated failed log-ins, for a cool-off.
+# The reverse proxies in front of the app (addresses or networks) and how many there are in
+# line: the client's address is then read from the X-Forwarded-For they append to, and only
+# from them (recovery.lockout.client_ip). Unset: the connection's own address.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
+PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", 1 if TRUSTED_PROXIES else 0))
+
+# django-axes: lock an account out from an address after repeated failed log-ins, and an address
+# out of every account after many (password spraying), for a cool-off (recovery.lockout).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_IP_FAILURE_LIMIT = int(os.environ.get("AXES_IP_FAILURE_LIMIT", 30))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "recovery.lockout.client_ip"
+AXES_HANDLER = "recovery.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Single sign-on checks no password here (the provider does its own lockout): axes leaves it alone.

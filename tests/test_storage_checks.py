@@ -1,0 +1,124 @@
+"""A missing or read-only data directory or database is a system check error and a clear message
+when the app starts (gunicorn imports recovery.wsgi), not a 500 on every page.
+
+Read-only is made real with the immutable attribute (``chattr +i``): the suite runs as root, for
+whom permission bits do not stop a write, but an immutable file or directory does."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+
+
+def environment(var_dir: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "PYTEST")) and key not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    env.update(
+        {
+            "DJANGO_DEBUG": "1",
+            "DJANGO_VAR_DIR": str(var_dir),
+            "DJANGO_SETTINGS_MODULE": "recovery.settings",
+            **overrides,
+        }
+    )
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@contextlib.contextmanager
+def immutable(path: Path):
+    """``path`` read-only even for root, for the duration."""
+    subprocess.run(["chattr", "+i", str(path)], check=True)  # noqa: S603, S607
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)  # noqa: S603, S607
+
+
+@pytest.fixture(scope="module")
+def ready(tmp_path_factory):
+    """A data directory with a migrated SQLite database, as `make migrate` leaves it."""
+    var_dir = tmp_path_factory.mktemp("storage") / "var"
+    var_dir.mkdir()
+    done = run(["manage.py", "migrate", "--no-input", "-v0"], environment(var_dir))
+    assert done.returncode == 0, done.stderr
+    return var_dir
+
+
+def test_a_missing_data_directory_is_a_check_error(tmp_path):
+    missing = tmp_path / "nowhere" / "var"
+    done = run(["manage.py", "check"], environment(missing))
+    assert done.returncode != 0
+    assert f"recovery.E001) The data directory {missing} does not exist" in done.stderr
+    assert f"Create it (mkdir -p {missing})" in done.stderr
+
+
+def test_the_app_refuses_to_start_without_its_data_directory(tmp_path):
+    missing = tmp_path / "var"
+    done = run(["-c", "import recovery.wsgi"], environment(missing))
+    assert done.returncode == 3
+    assert "The recovery plans app cannot start: its storage is not usable." in done.stderr
+    assert f"recovery.E001: The data directory {missing} does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_production_without_collected_static_files_is_a_check_error(ready):
+    env = environment(ready, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50))
+    done = run(["manage.py", "check"], env)
+    assert done.returncode != 0
+    assert "recovery.E004) The static files have not been collected" in done.stderr
+    assert "collectstatic" in done.stderr
+
+
+def test_a_read_only_data_directory_is_a_check_error(ready):
+    with immutable(ready):
+        done = run(["manage.py", "check"], environment(ready))
+    assert done.returncode != 0
+    assert f"recovery.E001) The data directory {ready} is read-only for this process" in done.stderr
+
+
+def test_a_read_only_sqlite_database_is_a_check_error_and_no_start(ready):
+    database = ready / "db.sqlite3"
+    with immutable(database):
+        checked = run(["manage.py", "check", "--database", "default"], environment(ready))
+        started = run(["-c", "import recovery.wsgi"], environment(ready))
+    assert checked.returncode != 0
+    assert f"recovery.E010) The SQLite database {database} is read-only for this process" in checked.stderr
+    assert started.returncode == 3
+    assert "nobody could sign in or save" in started.stderr
+
+
+def test_a_healthy_data_directory_passes(ready):
+    done = run(["manage.py", "check", "--database", "default"], environment(ready))
+    assert done.returncode == 0, done.stderr
+    started = run(["-c", "import recovery.wsgi"], environment(ready))
+    assert started.returncode == 0, started.stderr
+
+
+def test_a_read_only_postgresql_database_is_a_check_error(tmp_path):
+    """A standby, or a server set to refuse writes (as CI's PostgreSQL is made to here)."""
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if not url.startswith("postgres"):
+        url = "postgres://postgres@127.0.0.1:5432/postgres"
+    separator = "&" if "?" in url else "?"
+    read_only = f"{url}{separator}options=-c%20default_transaction_read_only%3Don"
+    (tmp_path / "var").mkdir()
+    done = run(["manage.py", "check", "--database", "default"], environment(tmp_path / "var", DATABASE_URL=read_only))
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "recovery.E010) The PostgreSQL database is read-only" in done.stderr
