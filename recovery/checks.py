@@ -4,7 +4,8 @@ WSGI start of gunicorn, see recovery.wsgi), not a 500 on every page.
 
 - the data directory (``DJANGO_VAR_DIR``, default ``var/``): exists and is writable;
 - attachments (``MEDIA_ROOT``) and the file cache: their directory can be created and written;
-- the static files manifest, in production: present (``collectstatic`` has been run);
+- the static files manifest, in production: present (``collectstatic`` has been run), checked at
+  the WSGI start only (``check`` runs before collectstatic in a deployment);
 - the database: an SQLite file (and its directory, for the journal) writable; PostgreSQL not in
   read-only mode (a hot standby, ``default_transaction_read_only``).
 """
@@ -71,17 +72,24 @@ def data_directories(app_configs: Sequence[Any] | None = None, **kwargs: Any) ->
     cache = settings.CACHES["default"]
     if cache["BACKEND"].endswith("FileBasedCache"):
         errors += _writable_dir(Path(cache["LOCATION"]), "cache directory", "DJANGO_VAR_DIR", "recovery.E003")
-    if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
-        manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-        if not manifest.is_file():
-            errors.append(
-                Error(
-                    f"The static files have not been collected ({manifest} is missing): every page would fail.",
-                    hint="Run `manage.py collectstatic --no-input` (make serve-prod does) after each deployment.",
-                    id="recovery.E004",
-                )
-            )
     return errors
+
+
+def static_files_collected() -> list[CheckMessage]:
+    """In production, the static files manifest is there (collectstatic has been run). Checked
+    when the app starts serving, not by ``manage.py check``, which runs before collectstatic."""
+    if "Manifest" not in settings.STORAGES["staticfiles"]["BACKEND"]:
+        return []
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.is_file():
+        return []
+    return [
+        Error(
+            f"The static files have not been collected ({manifest} is missing): every page would fail.",
+            hint="Run `manage.py collectstatic --no-input` (make serve-prod does) after each deployment.",
+            id="recovery.E004",
+        )
+    ]
 
 
 @register(Tags.database)
@@ -140,7 +148,7 @@ def refuse_to_start_without_storage() -> None:
         message
         for message in run_checks(tags=[Tags.files, Tags.database], databases=list(settings.DATABASES))
         if message.is_serious() and str(message.id).startswith("recovery.")
-    ]
+    ] + static_files_collected()
     if not problems:
         return
     lines = ["The recovery plans app cannot start: its storage is not usable.", ""]

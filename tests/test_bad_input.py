@@ -18,6 +18,7 @@ from plans.models import DeficitRecoveryPlan
 from plans.roles import Role
 from recovery.money import MAX_AMOUNT
 from recovery.periods import FinancialYear, Quarter
+from recovery.text import clean_text
 from tests.factories import PlanFactory, SchemeFactory, SchemeQuarterFactory, ServiceAreaFactory, UserFactory
 
 NASTY = [
@@ -96,7 +97,7 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-MINUSES = "-−–("
+MINUSES = "-−–(\u2012\u2010\u2011\ufe63\uff0d"  # hyphen-minus, Unicode minus, en dash, bracket; pasted dashes
 
 
 def is_amount(value: object) -> bool:
@@ -125,7 +126,10 @@ def typed_value(text: str) -> Decimal:
 def assert_stored_as_typed(stored: Decimal | None, text: str, multiplier: int) -> None:
     assert is_amount(stored), f"{text!r} stored as {stored!r}"
     if stored is None:
-        assert text.strip().replace("\u00a0", "") in ("", "-", "–", "—"), f"{text!r} stored as nothing"
+        # Control characters are cleaned out at input (recovery.text), spaces and invisible
+        # characters mean nothing on their own, and a dash alone is nil.
+        bare = "".join(c for c in clean_text(text) if not c.isspace() and c not in "\u200b\u200c\u200d\u2060\ufeff")
+        assert bare in ("", "—", *MINUSES.replace("(", "")), f"{text!r} stored as nothing"
         return
     with localcontext() as context:
         context.prec = 100_000

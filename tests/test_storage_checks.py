@@ -78,12 +78,12 @@ def test_the_app_refuses_to_start_without_its_data_directory(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_production_without_collected_static_files_is_a_check_error(ready):
+def test_production_without_collected_static_files_refuses_to_start(ready):
     env = environment(ready, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50))
-    done = run(["manage.py", "check"], env)
-    assert done.returncode != 0
-    assert "recovery.E004) The static files have not been collected" in done.stderr
-    assert "collectstatic" in done.stderr
+    done = run(["-c", "import recovery.wsgi"], env)
+    assert done.returncode == 3
+    assert "recovery.E004: The static files have not been collected" in done.stderr
+    assert "Run `manage.py collectstatic --no-input`" in done.stderr
 
 
 def test_a_read_only_data_directory_is_a_check_error(ready):

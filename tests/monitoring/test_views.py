@@ -66,7 +66,7 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
         "scheme_row",
         "post",
         "Q2",
-        {"ytd_budget": "47,672", "ytd_actual": "0", "projected_shortfall": "143,000", "rag": "RED"},
+        {"version": "1", "ytd_budget": "47,672", "ytd_actual": "0", "projected_shortfall": "143,000", "rag": "RED"},
         FINANCE_ONLY_POST,
     ),
     ("plan_updates", "get", "Q2", {}, statuses()),
@@ -76,7 +76,7 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
         "plan_update",
         "post",
         "Q3",
-        {"on_target": "yes", "narrative": "On track.", "save": "1"},
+        {"version": "0", "on_target": "yes", "narrative": "On track.", "save": "1"},
         statuses(everyone=403, manager=REDIRECT, others=404),
     ),
     (
@@ -352,8 +352,10 @@ def test_grid_query_count_does_not_grow_with_the_schemes(client, finance, seed_0
 
 
 def row_data(**overrides: str) -> dict[str, str]:
-    """What the row form of seed 004's 2A posts back unchanged."""
+    """What the row form of seed 004's 2A posts back unchanged (opened just now: its version)."""
+    current = SchemeQuarter.objects.filter(scheme__ref="2A", quarter=Quarter.Q2).values_list("version", flat=True)
     data = {
+        "version": str(current.first() or 0),
         "ytd_budget": "190,002",
         "ytd_actual": "0",
         "forecast_year_end": "",
@@ -487,7 +489,10 @@ def update_url(plan, quarter=Quarter.Q2) -> str:
 
 
 def update_data(milestone, **overrides: str) -> dict[str, str]:
+    """What the Q2 update form posts (opened just now: the update's version, 0 before it exists)."""
+    current = PlanUpdate.objects.filter(plan=milestone.plan, quarter=Quarter.Q2).values_list("version", flat=True)
     data = {
+        "version": str(current.first() or 0),
         "on_target": "partial",
         "narrative": "Conversations with staff with regards to moving to permanent contracts are ongoing.",
         "milestones_explanation": "",

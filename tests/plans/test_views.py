@@ -247,8 +247,10 @@ def test_login_page_refuses_a_wrong_password(client, db):
 
 
 def plan_form_data(**overrides) -> dict[str, str]:
-    """What a browser posts for a plan like seed 000 (figures in £'000), with no milestones."""
+    """What a browser posts for a plan like seed 000 (figures in £'000), with no milestones; on an
+    edit page, a form opened on a plan not yet saved again (version 1)."""
     data = {
+        "version": "1",
         "tracker_ref": "FRB/23/007",
         "service_director": "Dev Gopal",
         "service_manager": "Deb Fensome",
