@@ -48,6 +48,36 @@ def _table(rows: list[str]) -> str:
     return "".join(parts)
 
 
+def narrative_lines(text: str | None) -> list[tuple[str, str | list[list[str]]]]:
+    """The narrative line by line, for a renderer other than HTML (Word): ``("text", line)``,
+    ``("blank", "")``, ``("bullet", item)`` or ``("table", rows of cells)`` for a run of table
+    rows (``|---|`` rules dropped). Every blank line is kept, so the text can be rebuilt exactly."""
+    if not text:
+        return []
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[tuple[str, str | list[list[str]]]] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _is_table_row(line):
+            rows = []
+            while index < len(lines) and _is_table_row(lines[index]):
+                if not _SEPARATOR_ROW.match(lines[index].strip()):
+                    rows.append(_cells(lines[index]))
+                index += 1
+            if rows:
+                out.append(("table", rows))
+            continue
+        if not line.strip():
+            out.append(("blank", ""))
+        elif _BULLET.match(line):
+            out.append(("bullet", _BULLET.sub("", line, count=1).rstrip()))
+        else:
+            out.append(("text", line.rstrip()))
+        index += 1
+    return out
+
+
 def render_narrative(text: str | None) -> SafeString:
     """The narrative as HTML in which every character the user typed is escaped."""
     if not text:

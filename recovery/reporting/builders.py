@@ -28,6 +28,7 @@ from monitoring.figures import (
     YTD_BUDGET,
     Figure,
 )
+from plans import form_text
 from recovery.money import (
     THOUSAND,
     format_millions,
@@ -602,8 +603,15 @@ class PlanSnapshot:
 
 
 def _figure(value: Decimal | None, note: str) -> str:
-    shown = format_thousands(value) if value is not None else "—"
+    """A form figure in £'000 with its note. Exact: 18,473.5 stays 18,473.5 (a whole number of
+    thousands, as almost every figure is, shows no decimals)."""
+    shown = format_thousands(value, places=_places_in_thousands(value)) if value is not None else "—"
     return f"{shown} {note}".strip() if note else shown
+
+
+def _places_in_thousands(value: Decimal) -> int:
+    exponent = (value / THOUSAND).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 MILESTONE_COLUMNS = [
@@ -648,12 +656,19 @@ def build_plan(*, plan: PlanSnapshot, organisation: str, generated_at: datetime)
     context_lines = ([f"In deficit since {plan.deficit_since}."] if plan.deficit_since else []) + [plan.context]
     sections = [
         header,
-        Section(key="context", title="Context behind the pressure", kind="text", lines=context_lines),
+        Section(
+            key="context",
+            title="Context behind the pressure",
+            kind="text",
+            lines=context_lines,
+            guidance=list(form_text.CONTEXT_GUIDANCE),
+        ),
         Section(
             key="actions",
             title=f"Actions to keep {current} spend in line with approved budget",
             kind="text",
             lines=[plan.actions],
+            guidance=list(form_text.ACTIONS_GUIDANCE),
         ),
         Section(
             key="milestones",
@@ -665,12 +680,15 @@ def build_plan(*, plan: PlanSnapshot, organisation: str, generated_at: datetime)
                         "details": item.details,
                         "amount": item.amount,
                         "due": item.due_text + (f" (revised: {item.revised})" if item.revised else ""),
-                        "progress": item.status + (" – a year" if item.per_year and not item.status else ""),
+                        "progress": "; ".join(
+                            part for part in ("Yearly saving" if item.per_year else "", item.status) if part
+                        ),
                     }
                 )
                 for item in plan.milestones
             ],
             caption="Key milestones, the estimated amount to be delivered and the estimated date for each",
+            guidance=list(form_text.MILESTONES_GUIDANCE),
         ),
     ]
     updates = {update.quarter: update for update in plan.updates}
@@ -698,6 +716,7 @@ def build_plan(*, plan: PlanSnapshot, organisation: str, generated_at: datetime)
             caption=(
                 "On target? Yes = GREEN; Partial (e.g. milestones slipped) = AMBER; No = RED. RAG as set by finance."
             ),
+            guidance=list(form_text.QUARTERLY_GUIDANCE),
         )
     )
     for update in plan.updates:

@@ -64,6 +64,7 @@ class Section:
     fields: list[tuple[str, str]] = field(default_factory=list)
     caption: str = ""
     rag: RAG | None = None
+    guidance: list[str] = field(default_factory=list)  # the form's guidance under the title (italics)
 
 
 @dataclass(frozen=True)

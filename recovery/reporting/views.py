@@ -27,16 +27,19 @@ from recovery.reporting.dashboard import build_dashboard
 from recovery.reporting.jobs import REPORT_PDF, report_pdf_submit
 from recovery.reporting.opendata import render_csv, render_schemes_csv
 from recovery.reporting.report import Report
+from recovery.reporting.word import render_docx
 
 FORMATS = {
     "pdf": ("application/pdf", "pdf"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
     "json": ("application/json", "json"),
     "csv": ("text/csv; charset=utf-8", "csv"),
 }
 DOWNLOADS = [
     ("pdf", "Download PDF"),
     ("xlsx", "Download Excel (XLSX)"),
+    ("docx", "Download Word (DOCX)"),
     ("csv", "Download CSV (open data)"),
     ("json", "Download data (JSON)"),
 ]
@@ -71,6 +74,8 @@ def _download(report: Report, output: str) -> HttpResponse:
     content_type, extension = FORMATS[output]
     if output == "xlsx":
         body = renderers.render_xlsx(report)
+    elif output == "docx":
+        body = render_docx(report)
     elif output == "csv":
         body = render_csv(report)
     else:

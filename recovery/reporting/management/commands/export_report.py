@@ -1,4 +1,4 @@
-"""python manage.py export_report REPORT --format {html,pdf,xlsx,json} --output FILE
+"""python manage.py export_report REPORT --format {html,pdf,xlsx,docx,json,csv} --output FILE
 
 REPORT is appendix (--year 2022/23 [--quarter Q3]), transformation (--year 2012/13 --quarter Q2)
 or plan (--ref FRB/23/007 or --id N); --directorate and --service-area filter the summaries.
@@ -17,12 +17,13 @@ from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
 from recovery.reporting.opendata import render_csv, render_schemes_csv
 from recovery.reporting.report import Report
+from recovery.reporting.word import render_docx
 
-FORMATS = ("html", "pdf", "xlsx", "json", "csv")
+FORMATS = ("html", "pdf", "xlsx", "docx", "json", "csv")
 
 
 class Command(BaseCommand):
-    help = "Export a report (appendix, transformation or plan) as HTML, PDF, XLSX or JSON."
+    help = "Export a report (appendix, transformation or plan) as HTML, PDF, XLSX, Word (DOCX), JSON or CSV."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("report", choices=["appendix", "transformation", "plan", "schemes"])
@@ -132,6 +133,8 @@ class Command(BaseCommand):
             return renderers.render_pdf(report)
         if output_format == "xlsx":
             return renderers.render_xlsx(report)
+        if output_format == "docx":
+            return render_docx(report)
         if output_format == "json":
             return renderers.render_json(report)
         if output_format == "csv":
