@@ -1,0 +1,361 @@
+"""Reading a Word plan form (pure: bytes in, fields out): labels found wherever the form puts
+them and however they are written, figures with their notes and units, dates, guidance left out,
+and every file that is not a plain Word document refused with a message."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from decimal import Decimal
+
+import pytest
+from docx import Document
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plans import word_import
+from plans.word_import import WordUnreadable, label_key, read_figure, read_plan, read_upload
+from recovery.periods import FinancialYear
+
+
+def _docx(build) -> bytes:
+    document = Document()
+    build(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _table(document, rows):
+    table = document.add_table(rows=0, cols=max(len(row) for row in rows))
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=False):
+            cell.text = text
+    return table
+
+
+def _year_formats(year: FinancialYear) -> list[str]:
+    start, end = year.start_year, year.start_year + 1
+    return [
+        f"{start % 100:02d}/{end % 100:02d}",
+        f"{start}/{end % 100:02d}",
+        f"{start}/{end}",
+        f"{start}-{end % 100:02d}",
+        f"{start} - {end % 100:02d}",
+        f"{start % 100:02d}-{end % 100:02d}",
+    ]
+
+
+UNITS = ["£'000", "£’000", "(£000)", "£000s", "(£'000)", "£ 000", ""]
+
+
+@st.composite
+def respelled(draw, words: list[str]) -> str:
+    """The words with other case, spacing and punctuation between them."""
+    out = []
+    for word in words:
+        case = draw(st.sampled_from([str.lower, str.upper, str.title, lambda w: w]))
+        out.append(case(word))
+    separator = draw(st.sampled_from([" ", "  ", " - ", "_", "\u00a0", " / "]))
+    return separator.join(out) + draw(st.sampled_from(["", ".", " ?", " *"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    start=st.integers(min_value=2005, max_value=2095),
+    formats=st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)),
+    unit=st.sampled_from(UNITS),
+    year_first=st.booleans(),
+    budget=respelled(["budget"]),
+    outturn=respelled(["outturn"]),
+    area=respelled(["service", "area"]),
+    director=respelled(["service", "director"]),
+    centres=respelled(["activity", "cost", "centres"]),
+    layout=st.sampled_from(["next cell", "cell below", "paragraph"]),
+)
+def test_labels_are_found_whatever_their_spacing_case_and_year_format(
+    start, formats, unit, year_first, budget, outturn, area, director, centres, layout
+):
+    current = FinancialYear(start)
+    previous = current.previous
+    spelled = [
+        _year_formats(previous)[formats[0]],
+        _year_formats(previous)[formats[1]],
+        _year_formats(current)[formats[2]],
+    ]
+
+    def label(words: str, year: str) -> str:
+        text = f"{year} {words}" if year_first else f"{words.rstrip(':.?* ')} {year}"
+        return f"{text} {unit}".strip()
+
+    rows = [
+        (label(budget, spelled[0]), "1,234"),
+        (label(outturn, spelled[1]), "1,500 (£266k over)"),
+        (label(budget, spelled[2]), "(2)"),
+        (area, "Children’s Staffing"),
+        (director, "A Director"),
+        (centres, "FF4104, FF4105"),
+    ]
+
+    def build(document):
+        if layout == "next cell":
+            _table(document, rows)
+        elif layout == "cell below":
+            for name, value in rows:
+                _table(document, [[name], [value]])
+                document.add_paragraph("")
+        else:
+            for name, value in rows:
+                document.add_paragraph(f"{name.rstrip(':')}: {value}")
+
+    plan = read_plan(_docx(build), "form.docx")
+    assert plan.year == current
+    assert plan.values["previous_year_budget"] == Decimal("1234000")
+    assert plan.values["previous_year_outturn"] == Decimal("1500000")
+    assert plan.values["previous_year_outturn_note"] == "(£266k over)"
+    assert plan.values["current_year_budget"] == Decimal("-2000")
+    assert plan.service_area == "Children’s Staffing"
+    assert plan.values["service_director"] == "A Director"
+    assert plan.values["cost_centres"] == "FF4104, FF4105"
+
+
+@pytest.mark.parametrize(
+    ("label", "key"),
+    [
+        ("25/26 Budget £'000", "budget"),
+        ("Budget 2025/26 (£000)", "budget"),
+        ("BUDGET  2025-26", "budget"),
+        ("Pressure on this activity in 23/24 (based on 22/23 outturn) £’000", "pressureonthisactivityin"),
+        ("On Target ? (Yes = GREEN; Partial (e.g. milestones slipped) = AMBER, No = RED)", "ontarget"),
+        ("Combined Tracker Ref.", "combinedtrackerref"),
+    ],
+)
+def test_label_key_ignores_case_spacing_punctuation_units_and_years(label, key):
+    assert label_key(label) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "multiplier", "amount", "note"),
+    [
+        ("29,821", Decimal(1000), Decimal("29821000"), ""),
+        ("-2", Decimal(1000), Decimal("-2000"), ""),
+        ("(2)", Decimal(1000), Decimal("-2000"), ""),
+        (
+            "31,752 (£1,932k overspend being offset",
+            Decimal(1000),
+            Decimal("31752000"),
+            "(£1,932k overspend being offset",
+        ),
+        ("£1.2m projected", Decimal(1000), Decimal("1200000"), "projected"),
+        ("£366k final outturn", Decimal(1000), Decimal("366000"), "final outturn"),
+        ("18,473.5", Decimal(1000), Decimal("18473500"), ""),
+        ("12,345", Decimal(1), Decimal("12345"), ""),
+        ("2.5 (£m)", Decimal(1_000_000), Decimal("2500000"), "(£m)"),
+        ("—", Decimal(1000), None, ""),
+        ("— note only", Decimal(1000), None, "note only"),
+    ],
+)
+def test_a_figure_and_its_note_in_any_unit(text, multiplier, amount, note):
+    figure = read_figure(text, multiplier)
+    assert (figure.amount, figure.note, figure.problem) == (amount, note, "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "· £1.557m projected overspend variance\n· £366k final outturn overspend in 22/23",
+        "Projected overspend as per Q3 is £765k.",
+        "about 30 thousand",
+        "(£1,932k overspend",
+    ],
+)
+def test_prose_in_a_figure_field_is_kept_as_the_note_and_said(text):
+    figure = read_figure(text, Decimal(1000))
+    assert figure.amount is None
+    assert figure.note == text
+    assert figure.problem
+
+
+def _form_with_milestones(rows):
+    def build(document):
+        _table(document, [["22/23 Budget £'000", "1"], ["22/23 Outturn £'000", "2"], ["23/24 Budget £'000", "3"]])
+        _table(document, [["Milestone details", "£", "Date"], *rows])
+
+    return _docx(build)
+
+
+def test_milestone_amounts_and_dates_written_many_ways():
+    plan = read_plan(
+        _form_with_milestones(
+            [
+                ["Recruit", "Yearly saving\n£18,849.84", "December 23"],
+                ["Restructure", "£80k", "31/12/2023"],
+                ["Review", "80,000", "2023/2024"],
+                ["Close", "£1.2m", "Jan '24"],
+                ["Later", "£5,000", "sometime soon"],
+                ["Nothing", "tbc", ""],
+                ["", "", ""],
+            ]
+        ),
+        "form.docx",
+    )
+    got = [
+        (m.details, m.amount, m.per_year, m.due_text, m.due_date and m.due_date.isoformat()) for m in plan.milestones
+    ]
+    assert got == [
+        ("Recruit", Decimal("18849.84"), True, "December 23", "2023-12-31"),
+        ("Restructure", Decimal("80000"), False, "31/12/2023", "2023-12-31"),
+        ("Review", Decimal("80000"), False, "2023/2024", "2024-03-31"),
+        ("Close", Decimal("1200000"), False, "Jan '24", "2024-01-31"),
+        ("Later", Decimal("5000"), False, "sometime soon", None),
+        ("Nothing", None, False, "", None),
+    ]
+    messages = [str(problem) for problem in plan.warnings]
+    assert any("'sometime soon' cannot be understood" in message for message in messages)
+    assert any("'tbc' cannot be read" in message for message in messages)
+
+
+def test_a_missing_label_is_a_warning_not_a_failure():
+    plan = read_plan(_docx(lambda d: _table(d, [["23/24 Budget £'000", "3"]])), "thin.docx")
+    assert plan.errors == []
+    missing = {problem.field for problem in plan.warnings if "not found" in problem.message}
+    assert {
+        "Directorate",
+        "Service director",
+        "Previous year outturn (£'000)",
+        "Context behind the pressure",
+    } <= missing
+    assert plan.values["current_year_budget"] == Decimal(3000)
+    assert plan.values["previous_year_outturn"] is None
+
+
+def test_guidance_under_a_heading_is_not_the_answer_but_a_quoted_guidance_line_is():
+    from plans import form_text
+
+    def build(document):
+        document.add_heading("What action(s) can be taken to keep 23/24 spend in line with approved budget?", 2)
+        for line in form_text.ACTIONS_GUIDANCE:
+            document.add_paragraph(line, style="List Bullet")
+        document.add_paragraph(form_text.ACTIONS_GUIDANCE[0])
+        document.add_paragraph("Recruit permanent staff.")
+        document.add_heading("Explain the context behind this pressure", 2)
+        italic = document.add_paragraph()
+        italic.add_run("Any words in italics under the heading are guidance.").italic = True
+        document.add_paragraph("The budget has been in deficit since 2019/20.")
+
+    plan = read_plan(_docx(build), "form.docx")
+    assert plan.values["actions"] == form_text.ACTIONS_GUIDANCE[0] + "\nRecruit permanent staff."
+    assert plan.values["context"] == "The budget has been in deficit since 2019/20."
+    assert plan.values["deficit_since"] == FinancialYear(2019)
+
+
+def test_quarterly_updates_in_the_form_layout_come_in_as_that_quarters_update():
+    def build(document):
+        table = document.add_table(rows=0, cols=2)
+        for quarter, answer, narrative in (("1", "", ""), ("2", "Amber", "Slower than hoped."), ("3", "No", "")):
+            row = table.add_row().cells
+            row[0].merge(row[1]).text = f"QUARTER {quarter} (to 30/06/23)"
+            row = table.add_row().cells
+            row[0].text, row[1].text = "On Target ? (Yes = GREEN; Partial = AMBER, No = RED)", answer
+            row = table.add_row().cells
+            row[0].merge(row[1]).text = "Provide narrative below"
+            row = table.add_row().cells
+            row[0].merge(row[1]).text = narrative
+
+    plan = read_plan(_docx(build), "form.docx")
+    assert [(u.quarter.label, u.on_target, u.narrative) for u in plan.updates] == [
+        ("Q2", "partial", "Slower than hoped."),
+        ("Q3", "no", ""),
+    ]
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _macro_enabled(docx: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(docx)) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        b"application/vnd.ms-word.document.macroEnabled.main+xml",
+    )
+    members["word/vbaProject.bin"] = b"\x00" * 64
+    return _zip(members)
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    chunk = b"\x00" * (1024 * 1024)
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("word/document.xml", "w", force_zip64=True) as member,
+    ):
+        for _ in range(word_import.MAX_UNCOMPRESSED_BYTES // len(chunk) + 1):
+            member.write(chunk)
+    return buffer.getvalue()
+
+
+GOOD = _docx(lambda d: _table(d, [["23/24 Budget £'000", "3"]]))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("notes.txt", b"just some text", "is not a Word document"),
+        ("picture.docx", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "is not a Word document"),
+        (
+            "tracker.docx",
+            _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}),
+            "is not a Word",
+        ),
+        ("macros.docm", _macro_enabled(GOOD), "macro-enabled"),
+        ("renamed.docx", _macro_enabled(GOOD), "macro-enabled"),
+        ("secret.docx", word_import.OLE_MAGIC + b"\x00" * 600, "password-protected"),
+        ("bomb.docx", _zip_bomb(), "too large once uncompressed"),
+        ("mixed.zip", _zip({"a.docx": GOOD, "run-me.exe": b"MZ\x90\x00"}), "not Word documents (.docx): run-me.exe"),
+        ("sneaky.zip", _zip({"a.docx": GOOD, "b.docx": _macro_enabled(GOOD)}), "macro-enabled"),
+        ("empty.zip", _zip({}), "is not a Word document"),
+        ("broken.docx", GOOD[: len(GOOD) // 2], "is not a Word document"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 30 else "",
+)
+def test_bad_files_are_refused_with_a_message(name, data, message):
+    with pytest.raises(WordUnreadable, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        read_upload(data, name)
+
+
+def test_a_file_over_the_size_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(word_import, "MAX_BYTES", len(GOOD) - 1)
+    with pytest.raises(WordUnreadable, match="larger than the"):
+        read_upload(GOOD, "big.docx")
+
+
+def test_a_zip_of_forms_gives_each_form():
+    plans = read_upload(_zip({"one.docx": GOOD, "forms/two.docx": GOOD}), "forms.zip")
+    assert [plan.name for plan in plans] == ["one.docx", "two.docx"]
+
+
+@pytest.mark.parametrize(("stated", "warned"), [("399", False), ("400", True), ("Overspend of £399k", False)])
+def test_the_pressure_is_computed_and_a_stated_one_that_disagrees_is_a_warning(stated, warned):
+    rows = [
+        ["22/23 Budget £'000", "-2"],
+        ["22/23 Outturn £'000", "397"],
+        ["23/24 Budget £'000", "0"],
+        ["Pressure on this activity in 23/24 (based on 22/23 outturn) £'000", stated],
+    ]
+    plan = read_plan(_docx(lambda d: _table(d, rows)), "form.docx")
+    messages = [str(problem) for problem in plan.warnings if problem.field == "Pressure"]
+    if warned:
+        assert messages == [
+            "Pressure – table 1, row 4, cell 2: the form states a pressure of 400 (£'000); "
+            "the app computes 399 (£'000) (outturn − budget) and uses that"
+        ]
+    else:
+        assert messages == []
+    assert plan.values["pressure_note"] == ("" if stated[0].isdigit() else stated)
