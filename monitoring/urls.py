@@ -3,7 +3,7 @@
 from django.urls import path
 
 import recovery.converters  # noqa: F401  (registers the fy and quarter converters)
-from monitoring import import_views, views
+from monitoring import import_views, plan_import_views, views
 
 app_name = "monitoring"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("import/", import_views.tracker_upload, name="tracker_upload"),
     path("import/template.xlsx", import_views.tracker_template, name="tracker_template"),
     path("import/<str:token>/confirm/", import_views.tracker_confirm, name="tracker_confirm"),
+    path("import-plans/", plan_import_views.plan_import_upload, name="plan_import"),
+    path("import-plans/<str:token>/confirm/", plan_import_views.plan_import_confirm, name="plan_import_confirm"),
     path("<fy:year>/<quarter:quarter>/lock/", views.quarter_lock, name="lock"),
     path("<fy:year>/<quarter:quarter>/reopen/", views.quarter_reopen, name="reopen"),
     path("<fy:year>/<quarter:quarter>/schemes/", views.scheme_grid, name="grid"),

@@ -1,0 +1,151 @@
+"""Importing Word plan forms in the browser: upload, see field by field what was read, then
+create the draft plans (one transaction)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from monitoring.plan_import import plans_import, plans_import_preview
+from plans.models import ServiceArea
+from plans.rules import can
+from plans.selectors import service_areas_for_new_plan
+from plans.views import current_user
+from plans.word_import import MAX_BYTES, WordUnreadable
+from recovery.periods import FinancialYear
+
+SESSION_KEY = "plan_uploads"
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+class PlanUploadForm(forms.Form):
+    service_area = forms.ModelChoiceField(ServiceArea.objects.none(), empty_label=None)
+    year = forms.CharField(
+        label="Financial year (only if the form does not say)",
+        required=False,
+        max_length=9,
+        help_text="The forms' budget labels normally say (“23/24 Budget £'000”). Otherwise give it, e.g. 2023/24.",
+    )
+    file = forms.FileField(
+        label="Word plan form (.docx) or a .zip of them",
+        help_text=f"Up to {MAX_BYTES // (1024 * 1024)} MB. Macro-enabled (.docm) and password-protected files are "
+        "refused.",
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["service_area"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = service_areas_for_new_plan(user=user)
+        for name in ("service_area", "year"):
+            self.fields[name].widget.attrs["class"] = "form-select" if name == "service_area" else "form-control"
+
+    def clean_year(self) -> FinancialYear | None:
+        text = self.cleaned_data.get("year", "").strip()
+        if not text:
+            return None
+        try:
+            return FinancialYear.parse(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+def _require_importer(request: HttpRequest) -> None:
+    if not can(request.user, "plans.add_plan"):
+        raise PermissionDenied("Only service managers can import plans, into the service areas they manage.")
+
+
+def _stored_name(token: str) -> str:
+    return f"plan-uploads/{token}.bin"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_import_upload(request: HttpRequest) -> HttpResponse:
+    _require_importer(request)
+    form = PlanUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        area = form.cleaned_data["service_area"]
+        year = form.cleaned_data["year"]
+        if (upload.size or 0) > MAX_BYTES:
+            form.add_error("file", f"The file is larger than the {MAX_BYTES // (1024 * 1024)} MB limit.")
+        else:
+            data = upload.read()
+            name = (upload.name or "upload")[-120:]
+            try:
+                summary = plans_import_preview(service_area=area, upload=data, name=name, year=year)
+            except WordUnreadable as error:
+                form.add_error("file", f"{error} Nothing was imported.")
+            else:
+                token = ""
+                if summary.ok:
+                    token = secrets.token_hex(16)
+                    default_storage.save(_stored_name(token), ContentFile(data))
+                    pending = request.session.get(SESSION_KEY, {})
+                    pending = dict(list(pending.items())[-4:])
+                    pending[token] = {"area": area.pk, "year": str(year) if year else "", "name": name}
+                    request.session[SESSION_KEY] = pending
+                return render(
+                    request,
+                    "monitoring/plan_import_preview.html",
+                    {"summary": summary, "token": token, "filename": name},
+                    status=200 if summary.ok else 400,
+                )
+    return render(request, "monitoring/plan_import_upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def plan_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    _require_importer(request)
+    pending = request.session.get(SESSION_KEY, {})
+    if not TOKEN.match(token) or token not in pending:
+        messages.error(request, "That upload is not waiting to be imported: upload the file again.")
+        return redirect("monitoring:plan_import")
+    name = _stored_name(token)
+    if not default_storage.exists(name):
+        messages.error(request, "That upload has expired: upload the file again.")
+        return redirect("monitoring:plan_import")
+    details = pending[token]
+    area = service_areas_for_new_plan(user=request.user).filter(pk=details["area"]).first()
+    if area is None:
+        raise PermissionDenied("You can import plans only into a service area you are assigned to.")
+    with default_storage.open(name, "rb") as handle:
+        data = handle.read()
+    year = FinancialYear.parse(details["year"]) if details["year"] else None
+    try:
+        summary = plans_import(
+            user=current_user(request), service_area=area, uploads=[(details["name"], data)], year=year
+        )
+    except WordUnreadable as error:
+        messages.error(request, str(error))
+        return redirect("monitoring:plan_import")
+    if not summary.committed:
+        # Something changed since the preview (e.g. a plan for that year was started): nothing stored.
+        return render(
+            request,
+            "monitoring/plan_import_preview.html",
+            {"summary": summary, "token": "", "filename": details["name"]},
+            status=400,
+        )
+    default_storage.delete(name)
+    request.session[SESSION_KEY] = {key: value for key, value in pending.items() if key != token}
+    messages.success(
+        request,
+        f"Created {len(summary.created)} draft plan(s) in {area.name}: check each and submit it as usual.",
+    )
+    if len(summary.created) == 1:
+        return redirect(summary.created[0])
+    return redirect("plans:list")
