@@ -15,13 +15,16 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from monitoring.models import PlanUpdate
+from monitoring.models import MilestoneProgress, PlanUpdate
 from plans.models import DeficitRecoveryPlan, ServiceArea
 from plans.rules import can
 from plans.services import MilestoneData, plan_create
 from plans.word_import import ReadPlan, read_upload
 from recovery.audit import by
-from recovery.periods import FinancialYear
+from recovery.periods import FinancialYear, parse_due
+
+# "Latest progress" as the plan report writes it (the status's label), read back case-insensitively.
+PROGRESS_STATUSES = {label.casefold(): value for value, label in MilestoneProgress.Status.choices}
 
 
 @dataclass
@@ -147,6 +150,7 @@ def _store(plan: ReadPlan, *, user: User, service_area: ServiceArea) -> DeficitR
             )
             update.full_clean()
             by(user, update).save()
+        _store_progress(plan, created, user=user)
     except ValidationError as error:
         messages = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
         for field_name, texts in messages.items():
@@ -154,3 +158,34 @@ def _store(plan: ReadPlan, *, user: User, service_area: ServiceArea) -> DeficitR
                 plan.error(text, field=field_name.replace("_", " "))
         raise _Undo from None
     return created
+
+
+def _store_progress(plan: ReadPlan, created: DeficitRecoveryPlan, *, user: User) -> None:
+    """A milestone's latest progress and revised date, as the form shows them beside it, go on the
+    latest quarterly update the form answers (the original date stays on the milestone)."""
+    latest = PlanUpdate.objects.filter(plan=created).order_by("-quarter").first()
+    rows = [row for row in plan.milestones if row.revised or row.progress]
+    if not rows:
+        return
+    if latest is None:
+        plan.warn("milestone progress or revised dates were given but no quarterly update: they are left out")
+        return
+    milestones = list(created.milestones.order_by("order", "pk"))
+    for row, milestone in zip(plan.milestones, milestones, strict=True):
+        if not (row.revised or row.progress):
+            continue
+        status = PROGRESS_STATUSES.get(row.progress.casefold())
+        if status is None:
+            if row.progress:
+                plan.warn(f"{row.progress!r} is not a milestone progress the app knows", where=row.where)
+            status = MilestoneProgress.Status.SLIPPED if row.revised else MilestoneProgress.Status.ON_TRACK
+        by(
+            user,
+            MilestoneProgress(
+                update=latest,
+                milestone=milestone,
+                status=status,
+                revised_due_text=row.revised,
+                revised_due_date=parse_due(row.revised) if row.revised else None,
+            ),
+        ).save()

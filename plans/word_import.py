@@ -470,7 +470,8 @@ class MilestoneRow:
     due_text: str
     due_date: date | None
     where: str
-    revised: str = ""
+    revised: str = ""  # a revised date, as a quarterly update recorded it ("(revised: March 24)")
+    progress: str = ""  # the latest progress as written ("On track", "Met"), without "Yearly saving"
 
 
 @dataclass
@@ -720,7 +721,16 @@ class _Reader:
                     field="Milestone",
                 )
             self.result.milestones.append(
-                MilestoneRow(details, amount, per_year, due_text[:100], due_date, where, revised)
+                MilestoneRow(
+                    details,
+                    amount,
+                    per_year,
+                    due_text[:100],
+                    due_date,
+                    where,
+                    revised[:100],
+                    re.sub(r"(?i)\b(yearly|annual)\s+saving\b[;,]?", "", progress).strip(" ;,"),
+                )
             )
 
     def _quarter_rows(self, grid: Grid, header: list[str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 from decimal import Decimal
 from io import StringIO
 
@@ -16,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from fixtures.build_plan_forms import build_form, seed_entries
-from monitoring.models import PlanUpdate
+from monitoring.models import MilestoneProgress, PlanUpdate
 from monitoring.plan_import import plans_import
 from plans.models import DeficitRecoveryPlan, Milestone, ServiceArea
 from plans.services import PLAN_FIELDS
@@ -42,6 +43,10 @@ def plan_as_data(plan: DeficitRecoveryPlan) -> dict[str, object]:
         "updates": [
             (update.quarter, *(getattr(update, name) for name in UPDATE_FIELDS))
             for update in PlanUpdate.objects.filter(plan=plan).order_by("quarter")
+        ],
+        "progress": [
+            (p.update.quarter, p.milestone.order, p.status, p.revised_due_text, p.revised_due_date)
+            for p in MilestoneProgress.objects.filter(update__plan=plan).select_related("update", "milestone")
         ],
     }
 
@@ -106,12 +111,23 @@ def test_the_seed_forms_in_fixtures_are_the_ones_the_script_builds():
 def test_every_demo_plan_exported_to_word_and_imported_again_is_the_same_plan(demo_manager):
     plans = list(DeficitRecoveryPlan.objects.with_organisation().order_by("pk"))
     assert len(plans) == 3
-    # Finance's further detail on an update comes back too.
+    # The further detail of an update, a milestone's progress and a revised date come back too.
     PlanUpdate.objects.filter(quarter=2).update(
         milestones_explanation="Two posts were not filled.",
         recovery_actions="· Agency conversions\n· A recruitment day",
         alternative_proposal="Hold the training budget.",
     )
+    staffing = next(plan for plan in plans if plan.service_area.name == "Children’s Staffing")
+    latest = PlanUpdate.objects.filter(plan=staffing).order_by("-quarter").first()
+    first, second = staffing.milestones.order_by("order")[:2]
+    MilestoneProgress.objects.create(
+        update=latest,
+        milestone=first,
+        status="slipped",
+        revised_due_text="March 24",
+        revised_due_date=date(2024, 3, 31),
+    )
+    MilestoneProgress.objects.create(update=latest, milestone=second, status="met")
     for plan in plans:
         document = render_docx(selectors.plan_report(plan=plan))
         area = plan.service_area
