@@ -1014,8 +1014,13 @@ def read_plan(data: bytes, name: str) -> ReadPlan:
     """Read one filled-in plan form. Raises WordUnreadable if the file cannot be read at all."""
     check_docx(data, name)
     reader = _Reader(read_blocks(data), name)
-    reader.scan()
-    return _assemble(reader)
+    try:
+        reader.scan()
+        return _assemble(reader)
+    except WordUnreadable:
+        raise
+    except Exception as error:  # a layout nobody foresaw must give a message, never a server error
+        raise WordUnreadable(f"{name} could not be read as a plan form ({type(error).__name__}).") from None
 
 
 def read_upload(data: bytes, name: str) -> list[ReadPlan]:

@@ -15,7 +15,9 @@ No Django, no models: report object in, bytes out.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +46,24 @@ RAG_COLOURS = {
     RAG.BLUE: ("1D70B8", "FFFFFF"),
 }
 LABEL_FILL = "E9ECEF"
+# Characters XML 1.0 cannot hold (a pasted form feed or vertical tab): dropped, never a crash.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(value: Any) -> Any:
+    """The report with every piece of text made safe for XML (plain strings only: a RAG stays a RAG)."""
+    if type(value) is str:
+        return _NOT_XML.sub("", value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {item.name: _xml_safe(getattr(value, item.name)) for item in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, list):
+        return [_xml_safe(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_xml_safe(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _xml_safe(item) for key, item in value.items()}
+    return value
 
 
 def cell_text(value: Any, column: Column) -> str:
@@ -254,6 +274,7 @@ def _set_language(document: Any) -> None:
 
 def render_docx(report: Report) -> bytes:
     """The report as a Word document (.docx)."""
+    report = _xml_safe(report)
     document = Document()
     _set_language(document)
     properties = document.core_properties

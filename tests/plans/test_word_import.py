@@ -322,6 +322,11 @@ GOOD = _docx(lambda d: _table(d, [["23/24 Budget £'000", "3"]]))
         ("sneaky.zip", _zip({"a.docx": GOOD, "b.docx": _macro_enabled(GOOD)}), "macro-enabled"),
         ("empty.zip", _zip({}), "is not a Word document"),
         ("broken.docx", GOOD[: len(GOOD) // 2], "is not a Word document"),
+        (
+            "garbled.docx",
+            _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document"}),
+            "cannot be read",
+        ),
     ],
     ids=lambda value: value if isinstance(value, str) and len(value) < 30 else "",
 )

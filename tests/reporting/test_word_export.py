@@ -247,3 +247,16 @@ def test_figures_that_are_not_whole_thousands_are_shown_exactly(demo):
     document = Document(io.BytesIO(render_docx(selectors.plan_report(plan=plan))))
     fields = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     assert fields["22/23 Budget £'000"] == "18,473.5"
+
+
+def test_text_that_xml_cannot_hold_is_dropped_not_a_crash(demo, client):
+    from django.contrib.auth.models import User
+
+    plan = DeficitRecoveryPlan.objects.get(tracker_ref="FRB/23/007")
+    plan.context = "Pasted from a PDF\x0bwith a vertical tab\x0c and a form feed\x1f."
+    plan.save()
+    client.force_login(User.objects.get(username="manager"))
+    response = client.get(reverse("reporting:plan", args=[plan.pk]) + "?format=docx")
+    assert response.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
+    assert "Pasted from a PDFwith a vertical tab and a form feed." in text
