@@ -189,6 +189,8 @@ def _row_values(row: Row, columns: list[Column]) -> dict[str, Any]:
     values = dict(row.values)
     if row.kind in ("subtotal", "total") and columns and not values.get(columns[0].key):
         values[columns[0].key] = values.get("title") or "Total"
+        if columns[0].key != "title":
+            values["title"] = ""  # said once, in the first column (as the workbook does)
     return values
 
 
