@@ -88,6 +88,9 @@ def documents_in(data: bytes, name: str) -> list[tuple[str, bytes]]:
             return [(name, data)]
         if PurePosixPath(name).suffix.lower() in (".docm", ".dotm"):
             raise WordUnreadable(f"{name} is a macro-enabled document: macros are refused.")
+        if "[Content_Types].xml" in names:  # an Office file, but not a Word one (a workbook, slides)
+            what = " (it is an Excel workbook)" if "xl/workbook.xml" in names else ""
+            raise WordUnreadable(f"{name} is not a Word document (.docx){what}.")
         members = [info for info in archive.infolist() if not info.is_dir()]
         if not members:
             raise WordUnreadable(f"{name} is not a Word document (.docx) or a .zip of them.")
