@@ -217,17 +217,14 @@ def test_milestone_amounts_and_dates_written_many_ways():
 
 
 def test_a_missing_label_is_a_warning_not_a_failure():
-    plan = read_plan(_docx(lambda d: _table(d, [["23/24 Budget £'000", "3"]])), "thin.docx")
+    form = _docx(lambda d: _table(d, [["22/23 Outturn £'000", "2"], ["23/24 Budget £'000", "3"]]))
+    plan = read_plan(form, "thin.docx")
     assert plan.errors == []
     missing = {problem.field for problem in plan.warnings if "not found" in problem.message}
-    assert {
-        "Directorate",
-        "Service director",
-        "Previous year outturn (£'000)",
-        "Context behind the pressure",
-    } <= missing
+    assert {"Directorate", "Service director", "Previous year budget (£'000)", "Context behind the pressure"} <= missing
+    assert plan.year == FinancialYear(2023)
     assert plan.values["current_year_budget"] == Decimal(3000)
-    assert plan.values["previous_year_outturn"] is None
+    assert plan.values["previous_year_budget"] is None
 
 
 def test_guidance_under_a_heading_is_not_the_answer_but_a_quoted_guidance_line_is():
