@@ -21,9 +21,9 @@ from monitoring.plan_import import plans_import, plans_import_preview
 from plans.models import ServiceArea
 from plans.rules import can
 from plans.selectors import service_areas_for_new_plan
-from plans.views import current_user
 from plans.word_import import MAX_BYTES, WordUnreadable
 from recovery.periods import FinancialYear
+from recovery.viewtools import current_user
 
 SESSION_KEY = "plan_uploads"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")

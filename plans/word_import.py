@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any
 
-from plans import form_text
+from recovery import form_text
 from recovery.money import MILLION, THOUSAND, MoneyError, format_thousands, parse_money
 from recovery.periods import FinancialYear, Quarter, parse_due
 from recovery.rag import OnTarget

@@ -28,7 +28,7 @@ from monitoring.figures import (
     YTD_BUDGET,
     Figure,
 )
-from plans import form_text
+from recovery import form_text
 from recovery.money import (
     THOUSAND,
     format_millions,

@@ -31,8 +31,8 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from plans.narrative import narrative_lines
 from recovery import money
+from recovery.narrative import narrative_lines
 from recovery.rag import RAG
 from recovery.reporting.formatting import format_cell
 from recovery.reporting.report import Column, Report, Row, Section, Unit

@@ -228,7 +228,7 @@ def test_a_missing_label_is_a_warning_not_a_failure():
 
 
 def test_guidance_under_a_heading_is_not_the_answer_but_a_quoted_guidance_line_is():
-    from plans import form_text
+    from recovery import form_text
 
     def build(document):
         document.add_heading("What action(s) can be taken to keep 23/24 spend in line with approved budget?", 2)

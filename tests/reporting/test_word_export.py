@@ -22,8 +22,8 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from monitoring.models import PlanUpdate
-from plans import form_text
 from plans.models import DeficitRecoveryPlan
+from recovery import form_text
 from recovery.money import format_pounds, format_thousands
 from recovery.rag import RAG
 from recovery.reporting import selectors
