@@ -20,7 +20,7 @@ from plans.models import DeficitRecoveryPlan, ServiceArea
 from plans.rules import can
 from plans.services import MilestoneData, plan_create
 from plans.word_import import ReadPlan, read_upload
-from recovery.audit import by
+from recovery.audit import changed_by
 from recovery.periods import FinancialYear, parse_due
 
 # "Latest progress" as the plan report writes it (the status's label), read back case-insensitively.
@@ -149,7 +149,7 @@ def _store(plan: ReadPlan, *, user: User, service_area: ServiceArea) -> DeficitR
                 status=PlanUpdate.Status.DRAFT,
             )
             update.full_clean()
-            by(user, update).save()
+            changed_by(user, update).save()
         _store_progress(plan, created, user=user)
     except ValidationError as error:
         messages = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
@@ -179,7 +179,7 @@ def _store_progress(plan: ReadPlan, created: DeficitRecoveryPlan, *, user: User)
             if row.progress:
                 plan.warn(f"{row.progress!r} is not a milestone progress the app knows", where=row.where)
             status = MilestoneProgress.Status.SLIPPED if row.revised else MilestoneProgress.Status.ON_TRACK
-        by(
+        changed_by(
             user,
             MilestoneProgress(
                 update=latest,
