@@ -253,8 +253,10 @@ def test_text_that_xml_cannot_hold_is_dropped_not_a_crash(demo, client):
     from django.contrib.auth.models import User
 
     plan = DeficitRecoveryPlan.objects.get(tracker_ref="FRB/23/007")
-    plan.context = "Pasted from a PDF\x0bwith a vertical tab\x0c and a form feed\x1f."
-    plan.save()
+    # Text stored before saves cleaned it (a save now turns these into line breaks): written directly.
+    DeficitRecoveryPlan.objects.filter(pk=plan.pk).update(
+        context="Pasted from a PDF\x0bwith a vertical tab\x0c and a form feed\x1f."
+    )
     client.force_login(User.objects.get(username="manager"))
     response = client.get(reverse("reporting:plan", args=[plan.pk]) + "?format=docx")
     assert response.status_code == 200
