@@ -273,3 +273,54 @@ def write_tracker(path: Path, rows: int, *, areas: int = 60, directorates: int =
         )
     workbook.save(path)
     return path
+
+
+def e2e_periods(quarters: int) -> list[tuple[str, str]]:
+    """(financial year, quarter) of ``quarters`` consecutive quarters from IMPORT_YEAR's Q1."""
+    first = int(IMPORT_YEAR[:4])
+    return [(f"{first + n // 4}/{str(first + n // 4 + 1)[-2:]}", f"Q{n % 4 + 1}") for n in range(quarters)]
+
+
+def write_tracker_quarters(path: Path, *, schemes: int, quarters: int, areas: int = 600) -> Path:
+    """A savings tracker with a row for each of ``schemes`` schemes in each of ``quarters``
+    consecutive quarters (the whole history a county keeps in one workbook), over ``areas``
+    service areas: ``schemes * quarters`` rows, written row by row (write-only)."""
+    from openpyxl import Workbook
+
+    rng = random.Random(schemes * quarters)  # noqa: S311 - repeatable test data, not secrets
+    texts = seed_scheme_texts()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Schemes")
+    sheet.append(TRACKER_HEADER)
+    for year, quarter in e2e_periods(quarters):
+        share = int(quarter[1]) / 4
+        for number in range(schemes):
+            text = texts[number % len(texts)]
+            area = number % areas
+            directorate = area % 60
+            target = int(Decimal(text["target"])) or 25_000
+            sheet.append(
+                (
+                    year,
+                    quarter,
+                    f"Import directorate {directorate + 1}",
+                    f"Import portfolio {directorate + 1}.{area % 3 + 1}",
+                    f"Import service area {area + 1}",
+                    f"{number + 1}",
+                    text["title"],
+                    "R" if number % 3 else "NR",
+                    None,
+                    target,
+                    round(target * share),
+                    round(target * share * rng.uniform(0.4, 1.1)),
+                    round(target * rng.uniform(0.5, 1.05)),
+                    round(target * rng.uniform(0.7, 1.1)),
+                    round(target * share * rng.uniform(0.4, 1.0)),
+                    round(target * rng.uniform(0.0, 0.4)),
+                    rng.choice(RAGS),
+                    text["timeline"],
+                    text["challenges"],
+                )
+            )
+    workbook.save(path)
+    return path
