@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Round
 from django.shortcuts import get_object_or_404
 
 from monitoring import calculations
@@ -110,50 +111,91 @@ class GridTotals:
         return [self.values[column.key] for column in GRID_COLUMNS]
 
 
-def grid_rows(
+GRID_PAGE_SIZE = 50
+# The grid's money columns that are summed from this quarter's figures (the others, target and
+# balance to achieve, come from the scheme and from the totals).
+_QUARTER_KEYS = tuple(column.key for column in GRID_COLUMNS if column.key not in ("target", "balance_to_achieve"))
+_PENCE = Decimal("0.01")
+
+
+def _pounds_sum(expression: Any) -> Sum:
+    """SUM of an amount as whole pence (an integer), so the total is exact on every database:
+    SQLite keeps a decimal column as a binary float, and summing those would be a float sum."""
+    return Sum(Cast(Round(expression * 100), BigIntegerField()))
+
+
+def _pounds(pence: int | None) -> Decimal:
+    """Whole pence from the database as pounds; no amount at all sums to nothing (0)."""
+    return calculations.nil(None if pence is None else Decimal(pence) * _PENCE)
+
+
+def grid_schemes(
     *,
     period: Period,
     directorate: int | None = None,
     service_area: int | None = None,
     rag: RAG | None = None,
-) -> list[GridRow]:
-    """Every scheme of the period's year with its figures for the quarter, in three queries."""
+) -> QuerySet[Scheme]:
+    """The year's schemes that match the grid's filters, in the grid's order (not yet read)."""
     schemes: QuerySet[Scheme] = Scheme.objects.for_year(period.year).with_organisation()
     if directorate:
         schemes = schemes.filter(service_area__portfolio__directorate_id=directorate)
     if service_area:
         schemes = schemes.filter(service_area_id=service_area)
-    quarters = period.with_previous_in_year
-    earlier = period.previous_in_year
-    schemes = schemes.prefetch_related(
-        Prefetch(
-            "quarters",
-            queryset=SchemeQuarter.objects.filter(quarter__in=quarters).select_related("updated_by"),
-            to_attr="grid_quarters",
-        )
-    ).order_by("service_area__portfolio__directorate__name", "service_area__order", "service_area__name", "order", "pk")
+    if rag is not None:
+        schemes = schemes.filter(quarters__quarter=period.quarter, quarters__rag=rag.value)
+    return schemes.order_by(
+        "service_area__portfolio__directorate__name", "service_area__order", "service_area__name", "order", "pk"
+    )
+
+
+def grid_rows(*, period: Period, schemes: Iterable[Scheme]) -> list[GridRow]:
+    """The given schemes (a page of the grid) with their figures for the quarter and last
+    quarter's RAG, in two queries."""
+    quarters = [period.quarter] + ([Quarter(period.quarter - 1)] if period.quarter > Quarter.Q1 else [])
+    scheme_list = list(schemes)
+    figures: dict[tuple[int, int], SchemeQuarter] = {
+        (item.scheme_id, item.quarter): item
+        for item in SchemeQuarter.objects.filter(scheme__in=[s.pk for s in scheme_list], quarter__in=quarters)
+    }
     rows = []
-    for scheme in schemes:
-        by_quarter = {Quarter(item.quarter): item for item in scheme.grid_quarters}
-        current = by_quarter.get(period.quarter)
-        previous = by_quarter.get(earlier.quarter) if earlier else None
-        row = GridRow(scheme=scheme, figures=current, previous_rag=previous.rag_status if previous else None)
-        if rag is not None and row.rag != rag:
-            continue
-        rows.append(row)
+    for scheme in scheme_list:
+        current = figures.get((scheme.pk, int(period.quarter)))
+        previous = figures.get((scheme.pk, int(period.quarter) - 1)) if period.quarter > Quarter.Q1 else None
+        if current is not None:
+            current.scheme = scheme  # already read: its figures need the target
+        rows.append(GridRow(scheme=scheme, figures=current, previous_rag=previous.rag_status if previous else None))
     return rows
 
 
-def grid_totals(rows: Sequence[GridRow]) -> GridTotals:
-    """Totals of the grid's money columns (computed from the rows), with schemes counted by RAG;
-    the unallocated requirement counts in money, not as a scheme."""
+def grid_totals(*, period: Period, schemes: QuerySet[Scheme]) -> GridTotals:
+    """Totals of the grid's money columns over every scheme that matches (not only the page
+    shown), summed by the database from the rows, with schemes counted by RAG; the unallocated
+    requirement counts in money, not as a scheme. Two queries, whatever the number of schemes."""
+    this_quarter = SchemeQuarter.objects.filter(scheme__in=schemes.values("pk"), quarter=period.quarter)
+    money = this_quarter.aggregate(**{key: _pounds_sum(F(key)) for key in _QUARTER_KEYS})
+    schemes_money = schemes.order_by().aggregate(
+        target=_pounds_sum(F("target")), count=Count("pk", filter=Q(is_unallocated=False))
+    )
     counts: dict[RAG, int] = dict.fromkeys(RAG, 0)
-    for row in rows:
-        if row.rag is not None and not row.scheme.is_unallocated:
-            counts[row.rag] += 1
+    for value, count in (
+        this_quarter.filter(scheme__is_unallocated=False)
+        .exclude(rag="")
+        .order_by()
+        .values_list("rag")
+        .annotate(count=Count("pk"))
+    ):
+        counts[RAG(value)] += count
+    target = _pounds(schemes_money["target"])
+    summed = {key: _pounds(money[key]) for key in _QUARTER_KEYS}
+    computed = {
+        "target": target,
+        "balance_to_achieve": calculations.balance_to_achieve(target=target, ytd_actual=summed.get("ytd_actual")),
+        **summed,
+    }
     return GridTotals(
-        values={column.key: calculations.total(row.value(column.key) for row in rows) for column in GRID_COLUMNS},
-        scheme_count=sum(1 for row in rows if not row.scheme.is_unallocated),
+        values={column.key: computed[column.key] for column in GRID_COLUMNS},
+        scheme_count=schemes_money["count"],
         counts=counts,
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -121,24 +122,27 @@ def scheme_grid(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> 
             "service_area": filters.cleaned_data.get("service_area"),
             "rag": RAG(filters.cleaned_data["rag"]) if filters.cleaned_data.get("rag") else None,
         }
-    rows = selectors.grid_rows(period=period, **criteria)
+    schemes = selectors.grid_schemes(period=period, **criteria)
+    page = Paginator(schemes, selectors.GRID_PAGE_SIZE).get_page(request.GET.get("page"))
     record = selectors.monitoring_quarter(period)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "monitoring/scheme_grid.html",
         {
             "period": period,
-            "rows": rows,
-            "totals": selectors.grid_totals(rows),
+            "page": page,
+            "rows": selectors.grid_rows(period=period, schemes=page.object_list),
+            "totals": selectors.grid_totals(period=period, schemes=schemes),
             "grid_columns": selectors.GRID_COLUMNS,
-            "previous_quarter_columns": 1 if quarter > Quarter.Q1 else 0,
             "filters": filters,
             "record": record,
             "locked": bool(record and record.is_locked),
             "can_edit": can(user, "monitoring.change_scheme") and not (record and record.is_locked),
             "can_lock": can(user, "monitoring.lock_quarter"),
             "previous_quarter": earlier.quarter.label if (earlier := period.previous_in_year) else None,
-            "query": request.GET.urlencode(),
+            "query": query.urlencode(),
         },
     )
 
