@@ -11,7 +11,7 @@ from monitoring.models import MilestoneProgress, PlanUpdate
 from monitoring.services import UPDATE_FIELDS, ReviewDecision, update_submission_errors
 from recovery.concurrency import NOT_YET_SAVED
 from recovery.fields import MoneyFormField
-from recovery.formtools import CleanTextMixin
+from recovery.formtools import CleanTextMixin, QuickSelect
 from recovery.rag import RAG, OnTarget
 
 RAG_CHOICES = [("", "Not rated"), *RAG.choices()]
@@ -140,9 +140,13 @@ class ReopenForm(CleanTextMixin, forms.Form):
 
 
 class GridFilterForm(forms.Form):
-    directorate = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Directorate")
-    service_area = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Service area")
-    rag = forms.ChoiceField(choices=[("", "All"), *RAG.choices()], required=False, label="RAG")
+    directorate = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Directorate", widget=QuickSelect
+    )
+    service_area = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Service area", widget=QuickSelect
+    )
+    rag = forms.ChoiceField(choices=[("", "All"), *RAG.choices()], required=False, label="RAG", widget=QuickSelect)
 
     def __init__(
         self, *args: Any, directorates: list[tuple[int, str]], areas: list[tuple[int, str]], **kwargs: Any

@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from recovery.concurrency import MISSING_VERSION
 from recovery.text import clean_value
@@ -54,3 +56,32 @@ class CleanTextMixin:
         if self.is_bound:
             self.data = _without_control_characters(self.data)
         super().full_clean()  # type: ignore[misc]
+
+
+class QuickSelect(forms.Select):
+    """A <select> drawn in Python, not one template per option: filter lists of a county's
+    hundreds of service areas cost more than the rest of the page otherwise. Same HTML as
+    Django's Select (attributes, selected option), flat choices only."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        chosen = {str(item) for item in self.format_value(value)}
+        final = {"name": name, **self.build_attrs(self.attrs, attrs)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option_value, mark_safe(" selected") if str(option_value) in chosen else "", label)
+                for option_value, label in self.choices
+                for option_value in ("" if option_value is None else option_value,)
+            ),
+        )
+        attributes = format_html_join(
+            "",
+            "{}",
+            (
+                (format_html(" {}", key) if value is True else format_html(' {}="{}"', key, value),)
+                for key, value in final.items()
+                if value is not False and value is not None
+            ),
+        )
+        return format_html("<select{}>{}</select>", attributes, options)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import FilteredRelation, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from monitoring.calculations import balance_to_achieve
+from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter, StatedTotal
 from plans.models import DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
 from recovery.periods import FinancialYear, Period, Quarter
@@ -48,13 +50,63 @@ class ReportFilters:
         return described
 
 
-def scheme_lines(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[builders.SchemeLine]:
-    """Every scheme of the year (filtered) with its figures for the quarter: two queries."""
-    schemes = filters.apply(Scheme.objects.for_year(period.year).with_organisation()).prefetch_related(
-        Prefetch("quarters", queryset=SchemeQuarter.objects.filter(quarter=period.quarter), to_attr="report_quarter")
+_LINE_FIGURES = QUARTER_FIGURE_NAMES
+
+
+def _scheme_line_values(*, period: Period, filters: ReportFilters, previous: bool = False) -> Iterable[dict[str, Any]]:
+    """The year's schemes (filtered) as plain values with the quarter's figures joined where
+    there are any (and last quarter's RAG): one query, no model objects."""
+    schemes = filters.apply(Scheme.objects.for_year(period.year)).annotate(
+        figures=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter))
     )
-    schemes = schemes.order_by("service_area__order", "service_area__name", "order", "pk")
-    return [_line_from(scheme, scheme.report_quarter[0] if scheme.report_quarter else None) for scheme in schemes]
+    extra = []
+    if previous and period.quarter > Quarter.Q1:
+        schemes = schemes.annotate(
+            last_quarter=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter - 1))
+        )
+        extra = ["last_quarter__rag"]
+    return schemes.order_by("service_area__order", "service_area__name", "order", "pk").values(
+        "ref",
+        "title",
+        "target",
+        "recurrence",
+        "is_unallocated",
+        "timeline",
+        "challenges",
+        "service_area__name",
+        "service_area__order",
+        "service_area__portfolio__name",
+        "service_area__portfolio__directorate__name",
+        "figures__pk",
+        "figures__rag",
+        "figures__commentary",
+        *(f"figures__{name}" for name in _LINE_FIGURES),
+        *extra,
+    )
+
+
+def _line(row: dict[str, Any]) -> builders.SchemeLine:
+    return builders.SchemeLine(
+        directorate=row["service_area__portfolio__directorate__name"],
+        portfolio=row["service_area__portfolio__name"],
+        service_area=row["service_area__name"],
+        service_area_order=row["service_area__order"],
+        ref=row["ref"],
+        title=row["title"],
+        target=row["target"],
+        recurrence=row["recurrence"],
+        is_unallocated=row["is_unallocated"],
+        rag=RAG(row["figures__rag"]) if row["figures__rag"] else None,
+        timeline=row["timeline"],
+        challenges=row["challenges"],
+        commentary=row["figures__commentary"] or "",
+        **builders.figure_values({name: row[f"figures__{name}"] for name in _LINE_FIGURES}),
+    )
+
+
+def scheme_lines(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[builders.SchemeLine]:
+    """Every scheme of the year (filtered) with its figures for the quarter: one query."""
+    return [_line(row) for row in _scheme_line_values(period=period, filters=filters)]
 
 
 def portfolios_in_scope(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[str]:
@@ -291,48 +343,18 @@ def _int_or_none(value: int | str | None) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
-def _line_from(scheme: Scheme, figures: SchemeQuarter | None) -> builders.SchemeLine:
-    area = scheme.service_area
-    return builders.SchemeLine(
-        directorate=area.portfolio.directorate.name,
-        portfolio=area.portfolio.name,
-        service_area=area.name,
-        service_area_order=area.order,
-        ref=scheme.ref,
-        title=scheme.title,
-        target=scheme.target,
-        recurrence=scheme.recurrence,
-        is_unallocated=scheme.is_unallocated,
-        **builders.figure_values(figures.values if figures else {}),
-        rag=RAG(figures.rag) if figures and figures.rag else None,
-        timeline=scheme.timeline,
-        challenges=scheme.challenges,
-        commentary=figures.commentary if figures else "",
-    )
-
-
 def scheme_exceptions(
     *, period: Period, filters: ReportFilters = ReportFilters()
 ) -> list[exception_report.SchemeException]:
-    """Each scheme of the year with this quarter's figures and last quarter's RAG: two queries."""
-    quarters = period.with_previous_in_year
-    earlier = period.previous_in_year
-    schemes = filters.apply(Scheme.objects.for_year(period.year).with_organisation()).prefetch_related(
-        Prefetch("quarters", queryset=SchemeQuarter.objects.filter(quarter__in=quarters), to_attr="two_quarters")
-    )
-    items = []
-    for scheme in schemes.order_by("service_area__order", "service_area__name", "order", "pk"):
-        by_quarter = {Quarter(item.quarter): item for item in scheme.two_quarters}
-        current = by_quarter.get(period.quarter)
-        previous = by_quarter.get(earlier.quarter) if earlier else None
-        items.append(
-            exception_report.SchemeException(
-                line=_line_from(scheme, current),
-                previous_rag=RAG(previous.rag) if previous and previous.rag else None,
-                has_figures=current is not None,
-            )
+    """Each scheme of the year with this quarter's figures and last quarter's RAG: one query."""
+    return [
+        exception_report.SchemeException(
+            line=_line(row),
+            previous_rag=RAG(row["last_quarter__rag"]) if row.get("last_quarter__rag") else None,
+            has_figures=row["figures__pk"] is not None,
         )
-    return items
+        for row in _scheme_line_values(period=period, filters=filters, previous=True)
+    ]
 
 
 def _plans_of(period: Period, filters: ReportFilters) -> QuerySet[DeficitRecoveryPlan]:

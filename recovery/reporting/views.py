@@ -19,6 +19,7 @@ from monitoring.models import Scheme, SchemeQuarter
 from plans.models import DeficitRecoveryPlan, Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from plans.selectors import plans_for_list
+from recovery.formtools import QuickSelect
 from recovery.jobs.services import job_get, worker_is_running
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
@@ -26,6 +27,7 @@ from recovery.reporting.cache import cached_pack_pdf, cached_pdf, cached_pdf_or_
 from recovery.reporting.dashboard import build_dashboard
 from recovery.reporting.jobs import REPORT_PDF, report_pdf_submit
 from recovery.reporting.opendata import render_csv, render_schemes_csv
+from recovery.reporting.paging import report_page
 from recovery.reporting.report import Report
 from recovery.reporting.word import render_docx
 
@@ -86,9 +88,15 @@ def _download(report: Report, output: str) -> HttpResponse:
 
 
 class ReportFilterForm(forms.Form):
-    directorate = forms.ModelChoiceField(Directorate.objects.all(), required=False, empty_label="All directorates")
-    portfolio = forms.ModelChoiceField(Portfolio.objects.all(), required=False, empty_label="All portfolios")
-    service_area = forms.ModelChoiceField(ServiceArea.objects.all(), required=False, empty_label="All service areas")
+    directorate = forms.ModelChoiceField(
+        Directorate.objects.all(), required=False, empty_label="All directorates", widget=QuickSelect
+    )
+    portfolio = forms.ModelChoiceField(
+        Portfolio.objects.all(), required=False, empty_label="All portfolios", widget=QuickSelect
+    )
+    service_area = forms.ModelChoiceField(
+        ServiceArea.objects.all(), required=False, empty_label="All service areas", widget=QuickSelect
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -125,15 +133,20 @@ def _respond(request: HttpRequest, asked: selectors.ReportRequest) -> HttpRespon
         return _download(report, output)
     query = request.GET.copy()
     query.pop("format", None)
+    shown, page = report_page(report, request.GET.get("page"))
+    page_query = query.copy()
+    page_query.pop("page", None)
     tabs = (
         [(key, label, key == asked.only) for key, label in EXCEPTION_VIEWS]
         if isinstance(asked, selectors.ExceptionsRequest)
         else []
     )
     context = {
-        "report": report,
+        "report": shown,
+        "page": page,
+        "page_query": page_query.urlencode(),
         "downloads": DOWNLOADS,
-        "query": query.urlencode(),
+        "query": page_query.urlencode(),
         "filter_form": filter_form,
         "tabs": tabs,
     }
