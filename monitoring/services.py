@@ -23,6 +23,7 @@ from monitoring.models import (
     Scheme,
     SchemeQuarter,
 )
+from monitoring.signals import quarter_locked
 from plans.models import DeficitRecoveryPlan
 from plans.rules import can
 from recovery.audit import changed_by
@@ -128,6 +129,8 @@ def quarter_lock(*, period: Period, user: User) -> MonitoringQuarter:
     record.locked_by = user
     changed_by(user, record).save()
     QuarterLockEvent.objects.create(monitoring_quarter=record, action=QuarterLockEvent.Action.LOCKED, user=user)
+    # After the commit, so that a background job reads the locked data.
+    transaction.on_commit(lambda: quarter_locked.send(sender=MonitoringQuarter, period=period))
     return record
 
 

@@ -7,3 +7,9 @@ class ReportingConfig(AppConfig):
     name = "recovery.reporting"
     label = "reporting"
     verbose_name = "Reporting"
+
+    def ready(self) -> None:
+        from monitoring.signals import quarter_locked
+        from recovery.reporting.signals import prerender_committee_pack
+
+        quarter_locked.connect(prerender_committee_pack, dispatch_uid="reporting.prerender_committee_pack")

@@ -14,6 +14,7 @@ from django.core.cache import cache
 
 from recovery.jobs.models import Job
 from recovery.jobs.services import JobContext, job_kind, job_submit
+from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
 from recovery.reporting.cache import PDF_CACHE_SECONDS, pdf_cache_key, report_fingerprint
 from recovery.reporting.report import Report
@@ -43,5 +44,34 @@ def report_pdf_submit(
         kind=REPORT_PDF,
         params={"kind": kind, "params": params},
         key=report_fingerprint(report),
+        user=user,
+    )
+
+
+COMMITTEE_PACK = "committee-pack"
+
+
+@job_kind(COMMITTEE_PACK, max_attempts=3)
+def render_committee_pack(ctx: JobContext) -> dict[str, Any]:
+    """Render a quarter's committee pack into the cache (queued when the quarter is locked);
+    nothing is rendered when the pack of this data is already cached. Returns its cache key."""
+    from recovery.reporting.pack import pack_cache_key, pack_pdf, pack_reports
+
+    period = Period(FinancialYear.parse(ctx.params["year"]), Quarter.parse(ctx.params["quarter"]))
+    ctx.progress(step="reading the reports")
+    reports = pack_reports(period)
+    ctx.progress(step="rendering the PDF")
+    _, cached = pack_pdf(period, reports=reports)
+    if not cached:
+        logger.info("Rendered the committee pack of %s in the background", period)
+    return {"key": pack_cache_key(reports), "cached": cached}
+
+
+def committee_pack_submit(*, period: Period, user: User | AnonymousUser | None = None) -> Job:
+    """Queue the rendering of a quarter's committee pack (one job per quarter at a time)."""
+    return job_submit(
+        kind=COMMITTEE_PACK,
+        params={"year": str(period.year), "quarter": period.quarter.label},
+        key=f"{period.year} {period.quarter.label}",
         user=user,
     )

@@ -14,15 +14,19 @@ from __future__ import annotations
 import io
 import json
 import warnings
+from collections.abc import Callable, Hashable
+from copy import copy
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -191,6 +195,23 @@ RAG_STYLES = {
 }
 
 
+# Each distinct style is registered with the workbook once; later cells of the same style get a
+# copy of its style ids. Assigning a Font, Fill or number format to a cell makes openpyxl hash
+# the style object to find its id, which was most of the time a large workbook took.
+_STYLES: WeakKeyDictionary[Any, dict[Hashable, StyleArray]] = WeakKeyDictionary()
+
+
+def _styled(cell: WriteOnlyCell, key: Hashable, apply: Callable[[WriteOnlyCell], None]) -> WriteOnlyCell:
+    styles = _STYLES.setdefault(cell.parent.parent, {})
+    style = styles.get(key)
+    if style is None:
+        apply(cell)
+        styles[key] = copy(cell._style)
+    else:
+        cell._style = copy(style)
+    return cell
+
+
 def _text_cell(sheet: Worksheet, text: str, *, bold: bool = False) -> WriteOnlyCell:
     # Text stored before control characters were cleaned at input (Word's Shift+Enter is \x0b)
     # cannot go into the sheet's XML: it is written as clean_text would have stored it.
@@ -199,36 +220,62 @@ def _text_cell(sheet: Worksheet, text: str, *, bold: bool = False) -> WriteOnlyC
     # leading "=", so the type is set back to string explicitly.
     cell.data_type = "s"
     if bold:
-        cell.font = BOLD
+        _styled(cell, "bold", _bold)
     return cell
 
 
-def _value_cell(sheet: Worksheet, value: Any, column: Column, *, bold: bool, fill: PatternFill | None) -> WriteOnlyCell:
+def _bold(cell: WriteOnlyCell) -> None:
+    cell.font = BOLD
+
+
+def _number_format(column: Column) -> str:
+    if column.unit is Unit.PERCENT:
+        return "0%" if column.places == 0 else "0." + "0" * column.places + "%"
+    return NUMBER_FORMATS[column.unit]
+
+
+def _value_cell(
+    sheet: Worksheet, value: Any, column: Column, *, bold: bool, fill: PatternFill | None
+) -> WriteOnlyCell | str:
     if column.unit is Unit.RAG:
         rag = value if isinstance(value, RAG) else None
         cell = _text_cell(sheet, rag.word if rag else "")
         if rag:
-            cell.fill, cell.font = RAG_STYLES[rag]
+            _styled(cell, ("rag", rag), lambda cell: setattr_pair(cell, *RAG_STYLES[rag]))
         return cell
     if column.numeric and isinstance(value, Decimal):
-        number = value / THOUSAND if column.unit is Unit.THOUSANDS else value
-        cell = WriteOnlyCell(sheet, value=number)
-        cell.number_format = (
-            NUMBER_FORMATS[column.unit]
-            if column.unit is not Unit.PERCENT
-            else ("0%" if column.places == 0 else "0." + "0" * column.places + "%")
-        )
+        cell = WriteOnlyCell(sheet, value=value / THOUSAND if column.unit is Unit.THOUSANDS else value)
+        kind: tuple[Any, ...] = ("number", _number_format(column))
     elif column.numeric:
-        cell = _text_cell(sheet, "")
+        cell = WriteOnlyCell(sheet, value=None)  # no figure given: a blank cell, never a 0
+        kind = ("blank",)
     else:
-        cell = _text_cell(sheet, "" if value is None else str(value))
-        if column.wrap:
+        text = "" if value is None else str(value)
+        if not column.wrap and not bold and fill is None and not text.startswith("="):
+            return text  # a plain value needs no cell object (a leading "=" would be a formula)
+        cell = _text_cell(sheet, text)
+        kind = ("text", column.wrap)
+    fill_key = None if fill is None else fill.fgColor.rgb
+
+    def apply(cell: WriteOnlyCell) -> None:
+        if kind[0] == "number":
+            cell.number_format = kind[1]
+        if kind[0] == "text" and column.wrap:
             cell.alignment = TOP_WRAPPED
-    if bold:
-        cell.font = BOLD
-    if fill is not None:
-        cell.fill = fill
-    return cell
+        if bold:
+            cell.font = BOLD
+        if fill is not None:
+            cell.fill = fill
+
+    return _styled(cell, (*kind, bold, fill_key), apply)
+
+
+def _header_style(cell: WriteOnlyCell) -> None:
+    cell.font, cell.fill, cell.border, cell.alignment = BOLD, HEADER_FILL, BORDER, TOP_WRAPPED
+
+
+def setattr_pair(cell: WriteOnlyCell, fill: PatternFill, font: Font) -> None:
+    cell.fill, cell.font = fill, font
 
 
 def _row_values(row: Row, columns: list[Column]) -> dict[str, Any]:
@@ -304,11 +351,7 @@ def _write_table(sheet: Worksheet, report: Report, section: Section, tables: set
     sheet.append([_text_cell(sheet, f"{report.organisation} · {report.period}")])
     header = []
     for column in columns:
-        cell = _text_cell(sheet, column.label, bold=True)
-        cell.fill = HEADER_FILL
-        cell.border = BORDER
-        cell.alignment = TOP_WRAPPED
-        header.append(cell)
+        header.append(_styled(_text_cell(sheet, column.label), "header", _header_style))
     sheet.append(header)
     for row in section.rows:
         values = _row_values(row, columns)

@@ -23,10 +23,11 @@ from recovery.formtools import QuickSelect
 from recovery.jobs.services import job_get, worker_is_running
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
-from recovery.reporting.cache import cached_pack_pdf, cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
+from recovery.reporting.cache import cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
 from recovery.reporting.dashboard import build_dashboard
 from recovery.reporting.jobs import REPORT_PDF, report_pdf_submit
 from recovery.reporting.opendata import render_csv, render_schemes_csv
+from recovery.reporting.pack import pack_filename, pack_pdf
 from recovery.reporting.paging import report_page
 from recovery.reporting.report import Report
 from recovery.reporting.word import render_docx
@@ -326,18 +327,8 @@ def pack(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpRes
     """The committee pack: Appendix 1, the Transformation update and the exceptions as one PDF."""
     _require_reader(request)
     period = Period(year, quarter)
-    reports = [
-        selectors.appendix_report(period=period),
-        selectors.transformation_report(period=period),
-        selectors.exceptions_report(period=period),
-    ]
-    pdf = cached_pack_pdf(
-        title=f"Committee pack: savings and recovery plans, {period}",
-        period=f"{period} (to {period.end_date:%d/%m/%Y})",
-        organisation=settings.ORGANISATION_NAME,
-        reports=reports,
-    )
-    return _file_response(pdf, f"committee-pack-{period.year.start_year}-{period.quarter.label.lower()}", "pdf")
+    pdf, _ = pack_pdf(period)
+    return _file_response(pdf, pack_filename(period), "pdf")
 
 
 @login_required
