@@ -413,7 +413,7 @@ def measure_pack(scale: int, profile: bool) -> dict[str, Any]:
     services.quarter_lock(period=period, user=User.objects.get(username="finance"))
     started = time.perf_counter()
     subprocess.run(
-        [PYTHON, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--interval", "0.1", "--no-reload"],
+        [PYTHON, "manage.py", "run_jobs", "--once", "--interval", "0.1", "-v0"],
         cwd=ROOT,
         env=os.environ.copy(),
         check=True,
@@ -540,7 +540,7 @@ def worker_background_pdf(out: Path) -> None:
         raise RuntimeError(f"GET {url}: HTTP {response.status_code}, not sent to the progress page")
     status_url = response["Location"]
     worker = subprocess.Popen(
-        [PYTHON, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--interval", "0.2", "--no-reload"],
+        [PYTHON, "manage.py", "run_jobs", "--once", "--interval", "0.2", "-v0"],
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
