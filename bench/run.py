@@ -22,7 +22,7 @@ target as met or missed:
 
 Every measurement is warmed up, then the two sides are measured alternately (A B A B) and the
 median of each side is taken. Results: a table on stdout (progress on stderr),
-var/bench/latest.json and var/bench/latest.md; after a full run README.md's table between the
+var/bench/latest.json and var/bench/latest.md; README.md's table between the
 markers ``<!-- bench:start -->`` and ``<!-- bench:end -->`` is replaced. ``--only pages,files``
 runs some parts only. With --profile the measured work is profiled (cProfile, top entries by
 cumulative time) into var/bench/profiles/.
@@ -778,7 +778,8 @@ def markdown(results: dict[str, Any], rows: list[tuple[str, str, str, str]]) -> 
     machine = results["machine"]
     lines = [
         f"Last run: {results['finished_at']} on {machine['cpus']} CPUs, Python {machine['python']}, "
-        f"WeasyPrint {machine['weasyprint']}, openpyxl {machine['openpyxl']}; {results['seconds']:.0f} s in all.",
+        f"WeasyPrint {machine['weasyprint']}, openpyxl {machine['openpyxl']}; {results['seconds']:.0f} s in all; "
+        f"load average {machine['load_average'][0]:.1f} at the start; parts run: {', '.join(results['parts'])}.",
         "",
         "| measurement | result | target | status |",
         "|---|---|---|---|",
@@ -829,6 +830,7 @@ def orchestrate(profile: bool, keep: bool, parts: set[str]) -> dict[str, Any]:
     collect: subprocess.Popen[bytes] | None = None
     try:
         base = work / "base"
+        base.mkdir()
         env = environment(base)
         log(f"Preparing databases in {work}")
         run_python(env, "manage.py", "migrate", "--no-input", "-v0")
@@ -960,7 +962,7 @@ def main() -> int:
     print(table(rows))
     missed = [row[0] for row in rows if row[3] == "missed"]
     print(f"\n{len(missed)} target(s) missed; {results['seconds']:.0f} s in all. Results: var/bench/latest.json")
-    if parts == set(PARTS) and update_readme(text):
+    if update_readme(text):
         print("README.md updated (between the bench markers).")
     if args.profile:
         print("Profiles: var/bench/profiles/")
