@@ -17,10 +17,11 @@ from monitoring.selectors import GRID_COLUMNS, GridRow
 from recovery import money
 from recovery.periods import Period
 from recovery.rag import Movement
-from recovery.reporting.formatting import NIL
 from recovery.templatetags.ui import rag_badge
 
 register = template.Library()
+
+NIL = "–"  # a figure nobody gave: never shown as 0 (as the reports show it)
 
 
 @register.filter
