@@ -4,6 +4,7 @@ quarter lock. Every change is kept with who, when and what (django-simple-histor
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +17,9 @@ from plans.models import DeficitRecoveryPlan, Milestone, ServiceArea
 from recovery.fields import FinancialYearField, QuarterField, money_field
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
 def rag_field(verbose_name: str = "RAG") -> models.CharField:
@@ -71,6 +75,38 @@ class QuarterLockEvent(models.Model):
         return f"{self.get_action_display()} {self.monitoring_quarter} by {self.user}"
 
 
+# An update's content is published once submitted or approved; a returned one is being changed
+# by its manager, and a draft is theirs alone.
+PUBLISHED_UPDATE_STATUSES = ("submitted", "approved")
+
+
+class PlanUpdateQuerySet(models.QuerySet["PlanUpdate"]):
+    def for_period(self, period: Period) -> PlanUpdateQuerySet:
+        return self.filter(plan__financial_year=period.year, quarter=period.quarter)
+
+    def published(self) -> PlanUpdateQuerySet:
+        """Updates of submitted plans that are submitted or approved: all that any report,
+        pack or export may show."""
+        return self.filter(status__in=PUBLISHED_UPDATE_STATUSES, plan__status=DeficitRecoveryPlan.Status.SUBMITTED)
+
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> PlanUpdateQuerySet:
+        """The updates whose content a user may read (the same rule as "monitoring.read_update"):
+        the plan's managers every one; finance any but a draft; executives and administrators
+        the published ones."""
+        from plans.roles import Role, has_role
+
+        if not user.is_authenticated:
+            return self.none()
+        visible = Q(pk__in=[])
+        if has_role(user, Role.SERVICE_MANAGER):
+            visible |= Q(plan__in=DeficitRecoveryPlan.objects.managed_by(user).values("pk"))
+        if has_role(user, Role.FINANCE_OFFICER):
+            visible |= Q(plan__status=DeficitRecoveryPlan.Status.SUBMITTED) & ~Q(status="draft")
+        if has_role(user, Role.EXECUTIVE, Role.ADMINISTRATOR):
+            visible |= Q(status__in=PUBLISHED_UPDATE_STATUSES, plan__status=DeficitRecoveryPlan.Status.SUBMITTED)
+        return self.filter(visible)
+
+
 class PlanUpdate(models.Model):
     """A service manager's quarterly update of a plan, reviewed by finance."""
 
@@ -116,6 +152,7 @@ class PlanUpdate(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
+    objects = PlanUpdateQuerySet.as_manager()
 
     class Meta:
         ordering = ["plan", "quarter"]

@@ -48,6 +48,30 @@ def plan_is_submitted(user: AbstractBaseUser | AnonymousUser, plan: object) -> b
     return getattr(plan, "status", None) == "submitted"
 
 
+@rules.predicate
+def update_is_filed(user: AbstractBaseUser | AnonymousUser, update: PlanUpdate | None) -> bool:
+    """Submitted at least once: submitted, returned or approved (and its plan submitted)."""
+    return update is not None and update.status != "draft" and update.plan.status == "submitted"
+
+
+@rules.predicate
+def update_is_published(user: AbstractBaseUser | AnonymousUser, update: PlanUpdate | None) -> bool:
+    return update is not None and update.status in ("submitted", "approved") and update.plan.status == "submitted"
+
+
+# Drafts are private: the same rule as PlanUpdate.objects.visible_to (finance and the readers are
+# checked first, so that their checks cost no query).
+can_read_update = (
+    (is_finance_officer & update_is_filed)
+    | ((is_executive | is_administrator) & update_is_published)
+    | (is_service_manager & manages_update_plan)
+)
+
+rules.add_perm("monitoring.read_update", can_read_update)
+rules.add_perm(
+    "monitoring.read_update_history",
+    (is_finance_officer & update_is_filed) | (is_service_manager & manages_update_plan),
+)
 rules.add_perm("monitoring.start_update", is_service_manager & manages_plan & plan_is_submitted)
 rules.add_perm("monitoring.view_update", can_view_plan)
 rules.add_perm("monitoring.change_update", is_service_manager & manages_update_plan & update_is_editable)

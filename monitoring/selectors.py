@@ -256,7 +256,10 @@ def plans_with_updates(
         .prefetch_related(
             Prefetch(
                 "updates",
-                queryset=PlanUpdate.objects.filter(quarter=period.quarter).select_related("submitted_by"),
+                # Drafts are private: an update the user may not read is left out ("Not submitted").
+                queryset=PlanUpdate.objects.visible_to(user)
+                .filter(quarter=period.quarter)
+                .select_related("submitted_by"),
                 to_attr="period_updates",
             )
         )

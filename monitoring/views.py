@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -267,8 +267,14 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
     user = current_user(request)
     plan = selectors.plan_update_visible(user=user, plan_pk=pk)
     update = selectors.plan_update_for(plan=plan, quarter=quarter)
+    # Drafts are private: an update the user may not read is shown as not submitted yet.
+    unreadable = update is not None and not can(user, "monitoring.read_update", update)
+    if unreadable:
+        update = None
     access = services.plan_update_access(user=user, plan=plan, quarter=quarter, update=update)
     if request.method == "POST":
+        if unreadable:
+            raise PermissionDenied("This update cannot be changed by you now.")
         access.check_edit()
     submitting = "submit" in request.POST
     progress_forms = _progress_forms(request, plan, update)
@@ -334,7 +340,12 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             "can_review": access.can_review,
             "locked": access.locked,
             "previous_rag": services.previous_plan_rag(update) if update else None,
-            "history": history_of(update, reason_field="rag_reason") if update else [],
+            "unreadable": unreadable,
+            # Earlier versions of an update include its drafts: its history is for the plan's
+            # managers and finance, not for readers of the published update.
+            "history": history_of(update, reason_field="rag_reason")
+            if update and can(user, "monitoring.read_update_history", update)
+            else [],
             "quarters": list(Quarter),
             "conflict": conflict,
         },
@@ -348,6 +359,8 @@ def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
     user = current_user(request)
     plan = selectors.plan_update_visible(user=user, plan_pk=pk)
     update = get_object_or_404(PlanUpdate, plan=plan, quarter=quarter)
+    if not can(user, "monitoring.read_update", update):
+        raise Http404("No update has been submitted for this quarter.")
     form = ReviewForm(request.POST)
     decision = form.decision_value()
     try:

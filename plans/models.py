@@ -85,15 +85,25 @@ class ServiceArea(models.Model):
 
 class PlanQuerySet(models.QuerySet["DeficitRecoveryPlan"]):
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> PlanQuerySet:
-        """The plans a user may see: all for finance, executives and administrators; otherwise
-        those they are responsible for or whose service area they are assigned to."""
+        """The plans a user may see. Drafts are private: a draft plan is seen only by its
+        managers (those responsible for it or assigned to its service area). Finance,
+        executives and administrators see every submitted plan; a service manager sees the
+        plans they manage, drafts included."""
         from plans import rules as plan_rules
+        from plans.roles import Role, has_role
 
         if not user.is_authenticated:
             return self.none()
+        visible = Q(pk__in=[])
         if plan_rules.sees_all_plans(user):
-            return self
-        return self.filter(Q(managers=user) | Q(service_area__managers=user)).distinct()
+            visible |= Q(status=DeficitRecoveryPlan.Status.SUBMITTED)
+        if has_role(user, Role.SERVICE_MANAGER):
+            visible |= Q(pk__in=self.model.objects.managed_by(user).values("pk"))
+        return self.filter(visible)
+
+    def filed(self) -> PlanQuerySet:
+        """Submitted plans: the only ones reports, packs and exports may show."""
+        return self.filter(status=DeficitRecoveryPlan.Status.SUBMITTED)
 
     def managed_by(self, user: AbstractBaseUser | AnonymousUser) -> PlanQuerySet:
         """The plans a user is responsible for or assigned to (their "my plans")."""

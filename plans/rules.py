@@ -1,6 +1,7 @@
 """Object permissions for plans (django-rules). Services check these; views never decide alone.
 
-- Finance officers, executives and administrators see every plan.
+- Drafts are private: a draft plan is seen only by its managers. Finance officers, executives
+  and administrators see every submitted plan.
 - A service manager sees the plans they are responsible for and every plan of a service area
   they are assigned to, and edits and submits those while they are drafts.
 - Only administrators manage the organisation and users (Django admin).
@@ -75,10 +76,16 @@ def plan_is_draft(user: AbstractBaseUser | AnonymousUser, plan: DeficitRecoveryP
     return plan is not None and plan.is_draft
 
 
-can_view_plan = sees_all_plans | (is_service_manager & manages_plan)
+@rules.predicate
+def plan_is_filed(user: AbstractBaseUser | AnonymousUser, plan: DeficitRecoveryPlan | None) -> bool:
+    return plan is not None and not plan.is_draft
+
+
+can_view_plan = (sees_all_plans & plan_is_filed) | (is_service_manager & manages_plan)
 can_edit_plan = is_service_manager & manages_plan & plan_is_draft
 
 rules.add_perm("plans.view_plan", can_view_plan)
+rules.add_perm("plans.manage_plan", is_service_manager & manages_plan)
 rules.add_perm("plans.change_plan", can_edit_plan)
 rules.add_perm("plans.submit_plan", can_edit_plan)
 rules.add_perm("plans.add_plan", is_service_manager)

@@ -62,14 +62,22 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_user(user=current_user(request), pk=pk)
     # "updates" is the reverse relation from monitoring.PlanUpdate, prefetched by the selector.
-    updates = {Quarter(update.quarter): update for update in plan.updates.all()}  # type: ignore[attr-defined,unused-ignore]
+    user = current_user(request)
+    # Drafts are private: an update the user may not read is listed as not submitted.
+    updates = {
+        Quarter(update.quarter): update
+        for update in plan.updates.all()  # type: ignore[attr-defined,unused-ignore]
+        if can(user, "monitoring.read_update", update)
+    }
+    # The drafting before submission is the managers' own: others read the history from then on.
+    drafting_seen = can(user, "plans.manage_plan", plan)
     return render(
         request,
         "plans/plan_detail.html",
         {
             "plan": plan,
             "quarterly": [(Period(plan.financial_year, quarter), updates.get(quarter)) for quarter in Quarter],
-            "history": history_of(plan),
+            "history": history_of(plan, since=None if drafting_seen else plan.submitted_at),
             "can_edit": can(request.user, "plans.change_plan", plan),
             "attachment_form": AttachmentForm(),
         },

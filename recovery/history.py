@@ -55,8 +55,15 @@ def _labelled(model: type[Model], name: str, value: Any, users: dict[int, str]) 
     return label, _display(value)
 
 
-def history_of(instance: Model, *, fields: Sequence[str] | None = None, reason_field: str = "") -> list[Change]:
-    """Who changed what and when, newest first, from django-simple-history's records."""
+def history_of(
+    instance: Model,
+    *,
+    fields: Sequence[str] | None = None,
+    reason_field: str = "",
+    since: datetime | None = None,
+) -> list[Change]:
+    """Who changed what and when, newest first, from django-simple-history's records; with
+    ``since``, only the changes made from that moment on (the drafting before it left out)."""
     records = list(instance.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
     users = {user.pk: user.get_full_name() or user.get_username() for user in User.objects.all()}
     model = type(instance)
@@ -96,4 +103,6 @@ def history_of(instance: Model, *, fields: Sequence[str] | None = None, reason_f
             Change(when=record.history_date, who=who, kind=kind, changes=diffs, reason=reason, version=version)
         )
         previous = record
+    if since is not None:
+        changes = [change for change in changes if change.when >= since]
     return list(reversed(changes))

@@ -170,9 +170,12 @@ def transformation_report(
 
 
 def plan_snapshot(plan: DeficitRecoveryPlan) -> builders.PlanSnapshot:
-    """A plan with its milestones and quarterly updates, read in a fixed number of queries."""
+    """A plan with its milestones and quarterly updates, read in a fixed number of queries.
+    Drafts are private: only submitted or approved updates (and their milestone progress) are
+    in a report."""
     milestones = list(Milestone.objects.filter(plan=plan).order_by("order", "pk"))
-    progress = MilestoneProgress.objects.filter(milestone__plan=plan).select_related("update")
+    published = PlanUpdate.objects.published().filter(plan=plan)
+    progress = MilestoneProgress.objects.filter(milestone__plan=plan, update__in=published).select_related("update")
     latest: dict[int, MilestoneProgress] = {}
     for item in sorted(progress, key=lambda entry: entry.update.quarter):
         latest[item.milestone_id] = item
@@ -180,7 +183,7 @@ def plan_snapshot(plan: DeficitRecoveryPlan) -> builders.PlanSnapshot:
     for item in progress:
         if item.revised_due_text:
             revised[item.milestone_id] = item.revised_due_text
-    updates = PlanUpdate.objects.filter(plan=plan).order_by("quarter")
+    updates = published.order_by("quarter")
     area = plan.service_area
     return builders.PlanSnapshot(
         year=plan.financial_year,
@@ -358,7 +361,8 @@ def scheme_exceptions(
 
 
 def _plans_of(period: Period, filters: ReportFilters) -> QuerySet[DeficitRecoveryPlan]:
-    return filters.apply(DeficitRecoveryPlan.objects.filter(financial_year=period.year).with_organisation())
+    """The year's submitted plans: a draft plan is its managers' own and in no report."""
+    return filters.apply(DeficitRecoveryPlan.objects.filed().filter(financial_year=period.year).with_organisation())
 
 
 def milestone_lines(
@@ -369,7 +373,10 @@ def milestone_lines(
     plans = _plans_of(period, filters)
     milestones = Milestone.objects.filter(plan__in=plans).select_related("plan__service_area").order_by("plan", "order")
     progress: dict[int, list[MilestoneProgress]] = {}
-    for item in MilestoneProgress.objects.filter(milestone__plan__in=plans).select_related("update"):
+    published = PlanUpdate.objects.published().filter(plan__in=plans)
+    for item in MilestoneProgress.objects.filter(milestone__plan__in=plans, update__in=published).select_related(
+        "update"
+    ):
         progress.setdefault(item.milestone_id, []).append(item)
     lines = []
     for milestone in milestones:

@@ -29,8 +29,11 @@ def attach_png(plan, user, name="chart.png"):
 
 # The permission matrix. For each URL name: the method, and the status each kind of user gets.
 # "own" is a service manager on their own draft plan; "others" the same manager on another
-# manager's plan; "submitted" the manager on their own plan once submitted.
+# manager's plan; "submitted" the manager on their own plan once submitted. Drafts are private:
+# finance, executives and administrators act on the draft plan (and get 404, as for a plan that
+# does not exist) and, as "…_filed", on the same plan once submitted.
 REDIRECT = 302
+READERS = ("finance", "executive", "administrator")
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "list": (
         "get",
@@ -42,6 +45,9 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "finance": 200,
             "executive": 200,
             "administrator": 200,
+            "finance_filed": 200,
+            "executive_filed": 200,
+            "administrator_filed": 200,
         },
     ),
     "create": (
@@ -54,6 +60,9 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "finance": 403,
             "executive": 403,
             "administrator": 403,
+            "finance_filed": 403,
+            "executive_filed": 403,
+            "administrator_filed": 403,
         },
     ),
     "detail": (
@@ -63,9 +72,12 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "own": 200,
             "others": 404,
             "submitted": 200,
-            "finance": 200,
-            "executive": 200,
-            "administrator": 200,
+            "finance": 404,
+            "executive": 404,
+            "administrator": 404,
+            "finance_filed": 200,
+            "executive_filed": 200,
+            "administrator_filed": 200,
         },
     ),
     "edit": (
@@ -75,9 +87,12 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "own": 200,
             "others": 404,
             "submitted": 403,
-            "finance": 403,
-            "executive": 403,
-            "administrator": 403,
+            "finance": 404,
+            "executive": 404,
+            "administrator": 404,
+            "finance_filed": 403,
+            "executive_filed": 403,
+            "administrator_filed": 403,
         },
     ),
     "submit": (
@@ -87,9 +102,12 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "own": REDIRECT,
             "others": 404,
             "submitted": 403,
-            "finance": 403,
-            "executive": 403,
-            "administrator": 403,
+            "finance": 404,
+            "executive": 404,
+            "administrator": 404,
+            "finance_filed": 403,
+            "executive_filed": 403,
+            "administrator_filed": 403,
         },
     ),
     "attachment_upload": (
@@ -99,9 +117,12 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "own": REDIRECT,
             "others": 404,
             "submitted": 403,
-            "finance": 403,
-            "executive": 403,
-            "administrator": 403,
+            "finance": 404,
+            "executive": 404,
+            "administrator": 404,
+            "finance_filed": 403,
+            "executive_filed": 403,
+            "administrator_filed": 403,
         },
     ),
     "attachment_download": (
@@ -111,9 +132,12 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "own": 200,
             "others": 404,
             "submitted": 200,
-            "finance": 200,
-            "executive": 200,
-            "administrator": 200,
+            "finance": 404,
+            "executive": 404,
+            "administrator": 404,
+            "finance_filed": 200,
+            "executive_filed": 200,
+            "administrator_filed": 200,
         },
     ),
     "attachment_delete": (
@@ -123,13 +147,16 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "own": REDIRECT,
             "others": 404,
             "submitted": 403,
-            "finance": 403,
-            "executive": 403,
-            "administrator": 403,
+            "finance": 404,
+            "executive": 404,
+            "administrator": 404,
+            "finance_filed": 403,
+            "executive_filed": 403,
+            "administrator_filed": 403,
         },
     ),
 }
-WHO = ["anonymous", "own", "others", "submitted", "finance", "executive", "administrator"]
+WHO = ["anonymous", "own", "others", "submitted", *READERS, *(f"{reader}_filed" for reader in READERS)]
 
 
 def test_every_plan_url_is_in_the_permission_matrix():
@@ -144,11 +171,11 @@ def setting(request, client, manager, plan, other_plan, other_manager):
     attach_png(other_plan, other_manager)
     who = request.param
     target = other_plan if who == "others" else plan
-    if who == "submitted":
+    if who == "submitted" or who.endswith("_filed"):
         services.plan_submit(plan=plan, user=manager)
     user = {"anonymous": None, "own": manager, "others": manager, "submitted": manager}.get(who)
-    if who in {"finance", "executive", "administrator"}:
-        user = request.getfixturevalue(who)
+    if who.removesuffix("_filed") in READERS:
+        user = request.getfixturevalue(who.removesuffix("_filed"))
     if user is not None:
         client.force_login(user)
     return client, target
@@ -209,8 +236,9 @@ def test_a_superuser_administrator_cannot_edit_a_submitted_plan(client, manager,
     assert plan.context == PlanFactory.context
 
 
-def test_detail_shows_the_seed_000_figures(client, finance, plan):
+def test_detail_shows_the_seed_000_figures(client, finance, manager, plan):
     MilestoneFactory(plan=plan, amount=Decimal("80000"), due_text="2023/2024")
+    services.plan_submit(plan=plan, user=manager)
     client.force_login(finance)
     content = client.get(reverse("plans:detail", args=[plan.pk])).content.decode()
     assert '<span class="font-monospace figure">-2</span>' in content
@@ -604,6 +632,7 @@ def test_upload_of_a_disallowed_file_shows_why(client, manager, plan):
 
 def test_download_an_attachment(client, finance, manager, plan):
     attachment = attach_png(plan, manager, name="Q3 model.png")
+    services.plan_submit(plan=plan, user=manager)
     client.force_login(finance)
     response = client.get(reverse("plans:attachment_download", args=[plan.pk, attachment.pk]))
     assert response.status_code == 200
@@ -644,7 +673,7 @@ def make_plans(count: int, manager) -> None:
     """Plans in service areas of their own directorates, all visible to ``manager``."""
     for _ in range(count):
         area = ServiceAreaFactory(managers=[manager])
-        PlanFactory(service_area=area, managers=[manager])
+        PlanFactory(service_area=area, managers=[manager], status=DeficitRecoveryPlan.Status.SUBMITTED)
 
 
 @pytest.mark.parametrize("user_fixture", ["manager", "finance"])
@@ -671,7 +700,8 @@ def test_list_shows_a_manager_only_their_plans_by_default(client, manager, plan,
     assert list(everything.context["page"]) == [plan]  # "all" is all they may see
 
 
-def test_list_shows_finance_every_plan_with_its_pressure(client, finance, plan, other_plan):
+def test_list_shows_finance_every_submitted_plan_with_its_pressure(client, finance, plan, other_plan):
+    DeficitRecoveryPlan.objects.update(status=DeficitRecoveryPlan.Status.SUBMITTED)
     client.force_login(finance)
     response = client.get(reverse("plans:list"))
     assert set(response.context["page"]) == {plan, other_plan}
@@ -680,6 +710,7 @@ def test_list_shows_finance_every_plan_with_its_pressure(client, finance, plan, 
 
 def test_list_filters_by_financial_year(client, finance, plan):
     older = PlanFactory(financial_year=FinancialYear(2022))
+    DeficitRecoveryPlan.objects.update(status=DeficitRecoveryPlan.Status.SUBMITTED)
     client.force_login(finance)
     assert list(client.get(reverse("plans:list"), {"financial_year": "2022/23"}).context["page"]) == [older]
     assert list(client.get(reverse("plans:list"), {"financial_year": "2023/24"}).context["page"]) == [plan]

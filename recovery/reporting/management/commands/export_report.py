@@ -115,6 +115,13 @@ class Command(BaseCommand):
         return selectors.ReportFilters(directorate=directorate, service_area=service_area)
 
     def _plan(self, options: dict[str, Any]) -> DeficitRecoveryPlan:
+        plan = self._find_plan(options)
+        if plan.is_draft:
+            # Drafts are private to their managers: no export shows one.
+            raise CommandError(f"{plan} is a draft: only a submitted plan can be exported.")
+        return plan
+
+    def _find_plan(self, options: dict[str, Any]) -> DeficitRecoveryPlan:
         plans = DeficitRecoveryPlan.objects.with_organisation()
         if options.get("id") is not None:
             plan = plans.filter(pk=options["id"]).first()
