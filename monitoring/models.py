@@ -84,6 +84,17 @@ class PlanUpdateQuerySet(models.QuerySet["PlanUpdate"]):
     def for_period(self, period: Period) -> PlanUpdateQuerySet:
         return self.filter(plan__financial_year=period.year, quarter=period.quarter)
 
+    def awaiting_dmt_decision(self) -> PlanUpdateQuerySet:
+        """Published RED updates (RED as finance set it, or a "No" not yet rated) whose
+        alternative proposal DMT has not decided on."""
+        red = Q(rag=RAG.RED.value) | (Q(rag="") & Q(on_target=OnTarget.NO.value))
+        return (
+            self.published()
+            .filter(red, dmt_decision="")
+            .exclude(alternative_proposal="")
+            .exclude(alternative_proposal__regex=r"^\s*$")
+        )
+
     def published(self) -> PlanUpdateQuerySet:
         """Updates of submitted plans that are submitted or approved: all that any report,
         pack or export may show."""
@@ -105,6 +116,14 @@ class PlanUpdateQuerySet(models.QuerySet["PlanUpdate"]):
         if has_role(user, Role.EXECUTIVE, Role.ADMINISTRATOR):
             visible |= Q(status__in=PUBLISHED_UPDATE_STATUSES, plan__status=DeficitRecoveryPlan.Status.SUBMITTED)
         return self.filter(visible)
+
+
+class DmtDecision(models.TextChoices):
+    """What DMT (an executive) decided about a RED update's alternative proposal."""
+
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    MORE_INFORMATION = "more_info", "More information needed"
 
 
 class PlanUpdate(models.Model):
@@ -150,6 +169,14 @@ class PlanUpdate(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    dmt_decision = models.CharField(
+        "DMT decision on the alternative proposal", max_length=10, choices=DmtDecision.choices, blank=True
+    )
+    dmt_comments = models.TextField("DMT's comments", blank=True)
+    dmt_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dmt_decided_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
     objects = PlanUpdateQuerySet.as_manager()
@@ -177,6 +204,21 @@ class PlanUpdate(models.Model):
     @property
     def rag_status(self) -> RAG | None:
         return RAG(self.rag) if self.rag else None
+
+    @property
+    def is_red(self) -> bool:
+        """RED as finance set it, or (until finance has) as the manager's "No" implies."""
+        return (self.rag_status or self.implied_rag) == RAG.RED
+
+    @property
+    def awaits_dmt_decision(self) -> bool:
+        """A published RED update with an alternative proposal that DMT has not decided on."""
+        return (
+            self.is_red
+            and bool(self.alternative_proposal.strip())
+            and self.status in PUBLISHED_UPDATE_STATUSES
+            and not self.dmt_decision
+        )
 
 
 class MilestoneProgress(models.Model):

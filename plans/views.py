@@ -29,10 +29,8 @@ MILESTONE_PREFIX = "milestones"
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Executives and finance start at the dashboard; service managers at their plans."""
-    if can(request.user, "reporting.view_summaries"):
-        return redirect("reporting:dashboard_latest")
-    return redirect("plans:list")
+    """Every role starts at My tasks: the work waiting for them, each item linked to its page."""
+    return redirect("worklist:my_tasks")
 
 
 @login_required

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "monitoring",
     "recovery.reporting",
     "recovery.accounts",
+    "worklist",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "recovery.context_processors.site",
+                "worklist.context_processors.task_count",
             ],
         },
     },

@@ -10,6 +10,7 @@ from tests.monitoring import test_views as monitoring_matrix
 from tests.operations import test_healthz as operations_matrix
 from tests.plans import test_views as plans_matrix
 from tests.reporting import test_views as reporting_matrix
+from tests.worklist import test_my_tasks as worklist_matrix
 
 # Pages that are not the app's own: Django's admin (administrators only, its own permission
 # system) and the sign-in / password pages every visitor needs.
@@ -46,19 +47,17 @@ def test_every_url_of_the_site_is_in_a_permission_matrix():
         | {f"reporting:{name}" for name in reporting_matrix.MATRIX}
         | set(operations_matrix.MATRIX)
         | set(accounts_matrix.MATRIX)
+        | {f"worklist:{name}" for name in worklist_matrix.MATRIX}
     )
     every = _names(get_resolver().url_patterns)
     missing = sorted(every - covered - OUTSIDE_THE_MATRIX - AUTH_PAGES)
     assert not missing, f"add these URLs to a permission matrix in tests/*/test_views.py: {missing}"
 
 
-def test_home_sends_each_role_to_its_start_page(client, django_user_model):
+def test_home_sends_every_role_to_my_tasks(client, django_user_model):
     from tests.factories import UserFactory
 
     assert client.get("/").status_code == 302  # to the sign-in page
-    manager = UserFactory(role="Service manager")
-    client.force_login(manager)
-    assert client.get("/")["Location"] == "/plans/"
-    finance = UserFactory(role="Finance officer")
-    client.force_login(finance)
-    assert client.get("/")["Location"] == "/reports/dashboard/"
+    for role in ("Service manager", "Finance officer", "Executive", "Administrator"):
+        client.force_login(UserFactory(role=role))
+        assert client.get("/")["Location"] == "/tasks/"

@@ -301,6 +301,9 @@ def build_appendix(
     )
 
 
+STATED_TOTAL_NOTE_END = "This report uses the computed figure."
+
+
 def stated_total_notes(stated: Iterable[StatedFigure], computed: dict[tuple[str, str], Decimal]) -> list[str]:
     """A note for every stated total that disagrees with the total computed from the rows."""
     notes = []
@@ -312,7 +315,7 @@ def stated_total_notes(stated: Iterable[StatedFigure], computed: dict[tuple[str,
         notes.append(
             f"{figure.scope}: the {words} computed from the rows is "
             f"{format_thousands(mine)} (£000s); {figure.source} states {format_thousands(figure.amount)}. "
-            "This report uses the computed figure."
+            f"{STATED_TOTAL_NOTE_END}"
         )
     return notes
 

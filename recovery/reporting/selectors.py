@@ -132,6 +132,15 @@ def stated_figures(*, period: Period) -> list[builders.StatedFigure]:
     ]
 
 
+def stated_total_warnings(*, period: Period) -> list[str]:
+    """Each total a source document states for the period that disagrees with the rows."""
+    stated = stated_figures(period=period)
+    if not stated:
+        return []
+    report = appendix_report(period=period)
+    return [note for note in report.notes if note.endswith(builders.STATED_TOTAL_NOTE_END)]
+
+
 def _now(generated_at: datetime | None) -> datetime:
     return generated_at or timezone.localtime()
 

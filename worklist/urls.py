@@ -1,0 +1,9 @@
+from django.urls import path
+
+from worklist import views
+
+app_name = "worklist"
+
+urlpatterns = [
+    path("", views.my_tasks, name="my_tasks"),
+]
