@@ -192,8 +192,8 @@ def test_plan_report_quarter_rows(plan_data):
         "QUARTER 4 (TO 31/03/2024)",
     ]
     q3 = rows[2]
-    assert q3["narrative"].startswith("The savings target was intended to be achieved")
-    assert q3["status"] == "Draft"
+    # Seed 000's Q3 update is a draft: its manager's own, so the report does not print it.
+    assert (q3["narrative"], q3["status"]) == ("", "Not started")
     assert rows[0]["status"] == "Not started"
 
 
