@@ -113,7 +113,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "recovery.context_processors.site",
-                "worklist.context_processors.task_count",
             ],
         },
     },

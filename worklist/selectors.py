@@ -299,7 +299,7 @@ def _quarters_ready_to_lock(awaiting: Iterable[PlanUpdate], today: date) -> list
     for review: three queries."""
     schemes_per_year = {
         FinancialYear.parse(year): n
-        for year, n in Scheme.objects.allocated()
+        for year, n in Scheme.objects.filter(is_unallocated=False)
         .values("financial_year")
         .annotate(n=Count("pk"))
         .values_list("financial_year", "n")

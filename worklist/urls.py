@@ -6,4 +6,5 @@ app_name = "worklist"
 
 urlpatterns = [
     path("", views.my_tasks, name="my_tasks"),
+    path("count/", views.task_count, name="count"),
 ]

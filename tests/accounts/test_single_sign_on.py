@@ -37,7 +37,7 @@ def test_a_finance_group_member_signs_in_and_reaches_the_finance_pages(client, s
     assert roles_of(user) == {Role.FINANCE_OFFICER.value}
     assert (user.email, user.first_name, user.last_name) == ("fiona@council.example", "Fiona", "Finance")
     assert not user.has_usable_password()
-    assert client.get("/")["Location"] == "/reports/dashboard/"
+    assert client.get("/")["Location"] == "/tasks/"  # every role starts at My tasks
     assert client.get("/monitoring/").status_code == 200
     assert client.get("/monitoring/import/").status_code == 200  # finance only
     assert client.get("/plans/new/").status_code == 403  # a service manager's page

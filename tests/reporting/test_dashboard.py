@@ -398,28 +398,20 @@ def test_dashboard_with_no_schemes_at_all_says_so(client, executive):
     assert "reporting/dashboard_empty.html" in [template.name for template in response.templates]
 
 
-@pytest.mark.parametrize(
-    ("username", "location"),
-    [
-        ("executive", "/reports/dashboard/"),
-        ("finance", "/reports/dashboard/"),
-        ("admin", "/reports/dashboard/"),
-        ("manager", "/plans/"),
-    ],
-)
-def test_home_sends_readers_to_the_dashboard_and_managers_to_their_plans(client, demo, username, location):
+@pytest.mark.parametrize("username", ["executive", "finance", "admin", "manager"])
+def test_home_sends_every_role_to_my_tasks(client, demo, username):
     client.force_login(user(username))
 
     response = client.get("/")
 
     assert response.status_code == 302
-    assert response["Location"] == location
+    assert response["Location"] == "/tasks/"
 
 
-def test_home_then_dashboard_lands_on_the_latest_quarter(client, demo):
+def test_the_dashboard_lands_on_the_latest_quarter(client, demo):
     client.force_login(user("finance"))
 
-    response = client.get("/", follow=True)
+    response = client.get("/reports/dashboard/", follow=True)
 
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == "/reports/dashboard/2022-23/Q3/"

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0004_versions'),
+        ('monitoring', '0005_merge_achieved_into_ytd_actual'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
