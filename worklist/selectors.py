@@ -26,7 +26,7 @@ from monitoring.models import (
     SchemeQuarter,
     StatedTotal,
 )
-from monitoring.selectors import grid_rows
+from monitoring.selectors import grid_rows, grid_schemes
 from plans.models import DeficitRecoveryPlan, Milestone, ServiceArea
 from plans.roles import Role, has_role
 from recovery.periods import FinancialYear, Period, Quarter
@@ -238,7 +238,7 @@ def finance_groups(*, today: date) -> list[TaskGroup]:
     not_rated_count = 0
     contradictions: list[TaskItem] = []
     if period is not None:
-        rows = grid_rows(period=period)
+        rows = grid_rows(period=period, schemes=grid_schemes(period=period))
         grid = reverse("monitoring:grid", args=[period.year, period.quarter])
         not_rated_count = sum(1 for row in rows if row.rag is None and not row.scheme.is_unallocated)
         if not_rated_count:
