@@ -37,6 +37,8 @@ def clean_text_fields(sender: type[Model], instance: Model, raw: bool = False, *
     """pre_save: clean every text field (recovery.text.clean_text) and refuse one over its length."""
     if raw or not _is_ours(sender._meta.app_label):  # loaddata restores a backup exactly as it was
         return
+    if getattr(sender, "text_is_machine_data", False):  # keys and parameters are matched byte for byte
+        return
     too_long: dict[str, str] = {}
     for field in instance._meta.concrete_fields:
         if field.get_internal_type() not in _TEXT_TYPES:

@@ -17,6 +17,9 @@ class Job(models.Model):
         FAILED = "failed", "Failed"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    # Keys, kinds and worker names are identifiers matched byte for byte: recovery.integrity's
+    # cleaning of typed text must not change them.
+    text_is_machine_data = True
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=64)
@@ -66,6 +69,8 @@ class Job(models.Model):
 
 class Worker(models.Model):
     """A running worker process; ``last_seen`` is its heartbeat (also while it is idle)."""
+
+    text_is_machine_data = True
 
     name = models.CharField(max_length=128, primary_key=True)
     hostname = models.CharField(max_length=255)

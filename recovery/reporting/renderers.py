@@ -252,7 +252,9 @@ def _value_cell(
     else:
         text = "" if value is None else str(value)
         if not column.wrap and not bold and fill is None and not text.startswith("="):
-            return text  # a plain value needs no cell object (a leading "=" would be a formula)
+            # A plain value needs no cell object (a leading "=" would be a formula); it is cleaned
+            # as _text_cell cleans, for text stored before input was cleaned.
+            return xml_safe(text)
         cell = _text_cell(sheet, text)
         kind = ("text", column.wrap)
     fill_key = None if fill is None else fill.fgColor.rgb

@@ -102,6 +102,9 @@ def fill_plan(page: Page, data: dict[str, str], milestones: list[tuple[str, str,
 def manager_journey(page: Page, visit: Visits) -> DeficitRecoveryPlan:
     """Start a plan like seed 003, save a draft, submit it, then file its Q2 update as "No"."""
     login(page, "manager", visit)
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    visit("my-tasks")
+    menu(page, "Plans").click()
     expect(page.get_by_role("heading", name="Deficit recovery plans")).to_be_visible()
     visit("plans")
     page.get_by_role("link", name="Start a new plan").first.click()
@@ -181,6 +184,9 @@ def manager_journey(page: Page, visit: Visits) -> DeficitRecoveryPlan:
 def finance_journey(page: Page, visit: Visits) -> None:
     """Change two RAGs in the Q2 grid with reasons, approve an update, lock, and be refused."""
     login(page, "finance", visit)
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    visit("my-tasks")
+    menu(page, "Dashboard").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Dashboard"))).to_be_visible()
     visit("dashboard")
     menu(page, "Quarterly monitoring").click()
@@ -322,6 +328,9 @@ def last_row(path: Path, sheet: str) -> list[object]:
 def executive_journey(page: Page, visit: Visits, downloads: Path) -> None:
     """Read the dashboard, Appendix 1 and the Transformation update; download PDF and Excel."""
     login(page, "executive", visit)
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    visit("my-tasks")
+    menu(page, "Dashboard").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Dashboard"))).to_be_visible()
     visit("dashboard-latest")
     page.goto("/reports/dashboard/2012-13/Q2/")

@@ -85,6 +85,9 @@ def test_manager_journey_by_keyboard_alone(new_page, prefix):
     keys.type_into("#id_username", "manager")
     keys.type_into("#id_password", "recovery-demo-2026")
     page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    visit("my-tasks")
+    keys.press_on("#main-nav a[href='/plans/']")
     expect(page.get_by_role("heading", name="Deficit recovery plans")).to_be_visible()
     visit("plans")
 
@@ -246,6 +249,7 @@ def test_plan_form_works_at_320_px_wide(new_page, prefix):
     page = new_page(width=320, height=640)
     visit = Visits(page, prefix)
     login(page, "manager")
+    page.goto("/plans/")
     page.get_by_role("link", name="Start a new plan").first.click()
     expect(page.locator("#id_service_area")).to_be_visible()
     visit("new-plan-320")

@@ -6,11 +6,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("monitoring", "0004_versions")]
 AFTER = [("monitoring", "0005_merge_achieved_into_ytd_actual")]
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_migrations():
+    """Leave the schema as the other tests expect it: every migration applied, later ones too."""
+    yield
+    call_command("migrate", verbosity=0)
 
 
 @pytest.mark.django_db(transaction=True)
