@@ -178,7 +178,11 @@ def client(number: int, scheme_pk: int, bases: list[str], result: ClientResult) 
                 match = re.search(r'name="version" value="(\d+)"', page)
                 version = int(match.group(1)) if match else None
             value = number * 100_000 + operation
-            form = {"ytd_actual": str(value), "version": "" if version is None else str(version), "csrfmiddlewaretoken": browser.csrf()}
+            form = {
+                "ytd_actual": str(value),
+                "version": "" if version is None else str(version),
+                "csrfmiddlewaretoken": browser.csrf(),
+            }
             status, page = browser.request(base + row_url, form)
             if status == 302:
                 result.saves_ok += 1
