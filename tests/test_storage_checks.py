@@ -116,6 +116,9 @@ def test_a_read_only_postgresql_database_is_a_check_error(tmp_path):
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     if not url.startswith("postgres"):
         url = "postgres://postgres@127.0.0.1:5432/postgres"
+    # The server's own maintenance database: the suite's database name need not exist outside
+    # the test run (pytest-django creates test_<name>, not <name>).
+    url = url.split("?", 1)[0].rsplit("/", 1)[0] + "/postgres"
     separator = "&" if "?" in url else "?"
     read_only = f"{url}{separator}options=-c%20default_transaction_read_only%3Don"
     (tmp_path / "var").mkdir()
