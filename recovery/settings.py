@@ -82,7 +82,7 @@ INSTALLED_APPS = [
     "monitoring",
     "recovery.reporting",
     "recovery.accounts",
-    "worklist",
+    "recovery.worklist",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,6 @@ urlpatterns = [
     path("plans/", include("plans.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("reports/", include("recovery.reporting.urls")),
-    path("tasks/", include("worklist.urls")),
+    path("tasks/", include("recovery.worklist.urls")),
     path("admin/", admin.site.urls),
 ]

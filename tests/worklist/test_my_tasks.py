@@ -18,6 +18,8 @@ from monitoring.models import MilestoneProgress, StatedTotal
 from plans.models import DeficitRecoveryPlan
 from plans.roles import Role
 from recovery.periods import FinancialYear, Period, Quarter
+from recovery.worklist import selectors, services
+from recovery.worklist import urls as worklist_urls
 from tests.factories import (
     MilestoneFactory,
     PlanFactory,
@@ -27,8 +29,6 @@ from tests.factories import (
     ServiceAreaFactory,
     UserFactory,
 )
-from worklist import selectors, services
-from worklist import urls as worklist_urls
 
 pytestmark = pytest.mark.django_db
 

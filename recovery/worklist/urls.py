@@ -1,6 +1,6 @@
 from django.urls import path
 
-from worklist import views
+from recovery.worklist import views
 
 app_name = "worklist"
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from worklist import selectors
+from recovery.worklist import selectors
 
 
 @login_required

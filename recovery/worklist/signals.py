@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from simple_history.signals import post_create_historical_record
 
-from worklist import services
+from recovery.worklist import services
 
 
 @receiver(user_logged_in, dispatch_uid="worklist-visit")

@@ -32,8 +32,8 @@ from plans.roles import Role, has_role
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG
 from recovery.reporting import selectors as report_selectors
-from worklist.models import Visit
-from worklist.services import GENERATION_KEY
+from recovery.worklist.models import Visit
+from recovery.worklist.services import GENERATION_KEY
 
 DUE_SOON_DAYS = 30
 CHANGES_WINDOW_DAYS = 30  # "since your last visit" on a first visit

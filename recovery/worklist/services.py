@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.utils import timezone
 
-from worklist.models import Visit
+from recovery.worklist.models import Visit
 
 GENERATION_KEY = "worklist:generation"
 
