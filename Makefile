@@ -75,10 +75,13 @@ validate: install-test $(VNU_JAR)
 	$(BIN)/python -m pytest -p no:xdist tests/test_html_valid.py
 
 # Debian packages some tests use (needs root, as in CI), installed only when missing:
-# LibreOffice Calc (workbook round trip) and poppler-utils (pdftotext, pdfinfo for PDF checks).
+# LibreOffice Calc and Writer (workbook and Word round trips; soffice alone opens neither) and
+# poppler-utils (pdftotext, pdfinfo for PDF checks).
+LO_PROGRAM ?= /usr/lib/libreoffice/program
 office-deps:
 	@missing=""; \
-	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; \
+	[ -e $(LO_PROGRAM)/libsclo.so ] || missing="$$missing libreoffice-calc-nogui"; \
+	[ -e $(LO_PROGRAM)/libswlo.so ] || missing="$$missing libreoffice-writer-nogui"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages for the tests:$$missing"; \

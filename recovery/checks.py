@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.checks import CheckMessage, Error, Tags, register, run_checks
 from django.db import DatabaseError, connections
+from django.utils.module_loading import import_string
 
 
 def _writable_dir(path: Path, what: str, setting: str, ident: str) -> list[CheckMessage]:
@@ -70,7 +72,7 @@ def data_directories(app_configs: Sequence[Any] | None = None, **kwargs: Any) ->
             Path(settings.MEDIA_ROOT), "attachments directory", "DJANGO_MEDIA_ROOT", "recovery.E002"
         )
     cache = settings.CACHES["default"]
-    if cache["BACKEND"].endswith("FileBasedCache"):
+    if issubclass(import_string(cache["BACKEND"]), FileBasedCache):
         errors += _writable_dir(Path(cache["LOCATION"]), "cache directory", "DJANGO_VAR_DIR", "recovery.E003")
     return errors
 

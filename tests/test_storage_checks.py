@@ -125,3 +125,26 @@ def test_a_read_only_postgresql_database_is_a_check_error(tmp_path):
     done = run(["manage.py", "check", "--database", "default"], environment(tmp_path / "var", DATABASE_URL=read_only))
     assert done.returncode != 0, done.stdout + done.stderr
     assert "recovery.E010) The PostgreSQL database is read-only" in done.stderr
+
+
+def test_opening_the_file_cache_does_not_recreate_a_missing_data_directory(tmp_path, settings):
+    """Django runs system checks in no fixed order, and its own cache check opens the cache:
+    Django's file cache then created the missing data directory before the storage check looked,
+    so ``manage.py check`` passed on some runs (seen in CI). The storage check must see the
+    directory as the app found it, whichever check runs first."""
+    from django.core.cache import caches
+
+    from recovery.checks import data_directories
+
+    missing = tmp_path / "nowhere" / "var"
+    settings.VAR_DIR = missing
+    settings.MEDIA_ROOT = missing / "media"
+    settings.CACHES = {
+        "default": {"BACKEND": "recovery.filecache.FileCache", "LOCATION": str(missing / "cache")},
+    }
+    cache = caches["default"]  # as Django's check_file_based_cache_is_absolute does
+    assert cache.get("anything") is None
+    assert not missing.exists()
+    assert [error.id for error in data_directories()][:1] == ["recovery.E001"]
+    cache.set("key", "value")  # the first write creates it, as before
+    assert cache.get("key") == "value"
