@@ -45,17 +45,44 @@ def _without_control_characters(data: Any) -> Any:
     return data
 
 
+def _lines(text: str) -> str:
+    """Text with its line endings as line feeds and no space around it: what a reader sees."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 class CleanTextMixin:
+    """For every form people type into:
+
+    - control characters pasted with the text (Word's Shift+Enter is a vertical tab) are cleaned
+      out before validation (recovery.text.clean_text), so a length is checked on what will be
+      stored and the form shows back what was kept;
+    - text the user did not change is kept exactly as stored. Browsers send a text area's line
+      breaks as CR LF and Django strips the ends, so saving a form unchanged used to rewrite
+      every narrative imported with LF line endings (or ending in a line break); a field whose
+      text differs from the stored text only in line endings or surrounding space is left as it
+      was, and new text is stored with LF line endings.
+    """
+
     data: Any
     is_bound: bool
-    """For every form people type into: control characters pasted with the text (Word's
-    Shift+Enter is a vertical tab) are cleaned out before validation (recovery.text.clean_text),
-    so a length is checked on what will be stored and the form shows back what was kept."""
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
 
     def full_clean(self) -> None:
         if self.is_bound:
             self.data = _without_control_characters(self.data)
         super().full_clean()  # type: ignore[misc]
+
+    def _clean_fields(self) -> None:
+        super()._clean_fields()  # type: ignore[misc]
+        for name, value in list(self.cleaned_data.items()):
+            if not isinstance(value, str) or name not in self.fields:
+                continue
+            initial = self.get_initial_for_field(self.fields[name], name)  # type: ignore[attr-defined]
+            if isinstance(initial, str) and _lines(initial) == _lines(value):
+                self.cleaned_data[name] = initial
+            elif "\r" in value:
+                self.cleaned_data[name] = value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class QuickSelect(forms.Select):
@@ -85,3 +112,9 @@ class QuickSelect(forms.Select):
             ),
         )
         return format_html("<select{}>{}</select>", attributes, options)
+
+
+class AdminTextForm(CleanTextMixin, forms.ModelForm):
+    """The Django admin's form for our models: the same text cleaning as the app's forms, and
+    text nobody changed saved exactly as it was (an admin saving one field used to rewrite the
+    line endings of every narrative on the page)."""
