@@ -93,3 +93,7 @@ rules.add_perm("plans.add_plan_in_area", is_service_manager & assigned_to_servic
 rules.add_perm("plans.add_attachment", can_edit_plan)
 rules.add_perm("plans.view_attachment", can_view_plan)
 rules.add_perm("plans.delete_attachment", can_edit_plan)
+
+# People (recovery/accounts/people.py): only administrators add people, give roles and service
+# areas, deactivate an account or send a password reset.
+rules.add_perm("accounts.manage_people", is_administrator)

@@ -22,5 +22,6 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("reports/", include("recovery.reporting.urls")),
     path("tasks/", include("recovery.worklist.urls")),
+    path("people/", include("recovery.accounts.people_urls")),
     path("admin/", admin.site.urls),
 ]

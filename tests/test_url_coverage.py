@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.accounts import test_people as people_matrix
 from tests.accounts import test_views as accounts_matrix
 from tests.monitoring import test_views as monitoring_matrix
 from tests.operations import test_healthz as operations_matrix
@@ -48,6 +49,7 @@ def test_every_url_of_the_site_is_in_a_permission_matrix():
         | set(operations_matrix.MATRIX)
         | set(accounts_matrix.MATRIX)
         | {f"worklist:{name}" for name in worklist_matrix.MATRIX}
+        | {f"people:{name}" for name in people_matrix.MATRIX}
     )
     every = _names(get_resolver().url_patterns)
     missing = sorted(every - covered - OUTSIDE_THE_MATRIX - AUTH_PAGES)

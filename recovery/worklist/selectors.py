@@ -490,7 +490,7 @@ def _who(user: User) -> str:
 
 
 def _user_url(user: User) -> str:
-    return reverse("admin:auth_user_change", args=[user.pk])
+    return reverse("people:change", args=[user.pk])
 
 
 def _area_url(area: ServiceArea) -> str:

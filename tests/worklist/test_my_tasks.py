@@ -238,8 +238,8 @@ def test_an_administrator_sees_users_without_a_role_or_area_and_areas_without_a_
     tasks = selectors.tasks_for(user=administrator)
     assert [text.rsplit("(", 1)[-1] for text in _texts(tasks, "admin:users")] == ["nobody)", "lost)"]
     assert _urls(tasks, "admin:users") == [
-        reverse("admin:auth_user_change", args=[nobody.pk]),
-        reverse("admin:auth_user_change", args=[lost.pk]),
+        reverse("people:change", args=[nobody.pk]),
+        reverse("people:change", args=[lost.pk]),
     ]
     assert _texts(tasks, "admin:areas") == [f"{empty.name} ({empty.portfolio.directorate.name})"]
 

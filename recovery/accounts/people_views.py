@@ -1,0 +1,81 @@
+"""The People page (administrators): list, add, change, send a password reset. Thin: the form
+parses, recovery.accounts.people decides and writes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from recovery.accounts import people as service
+from recovery.accounts.forms import PersonForm, person_initial
+from recovery.formtools import add_validation_errors
+from recovery.viewtools import current_user
+
+
+@login_required
+@require_http_methods(["GET"])
+def people_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    found = service.people(user=current_user(request), query=query)
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/people.html", {"page": page, "query": query})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_add(request: HttpRequest) -> HttpResponse:
+    service.people(user=current_user(request))  # refuses anyone but an administrator
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = service.person_save(
+                person=None,
+                data=form.data_for_service(),
+                by=current_user(request),
+                request=request,
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, f"{person.get_full_name() or person.username} has been added.")
+            return redirect("people:change", pk=person.pk)
+    return render(request, "accounts/person_form.html", {"form": form, "person": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_change(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(service.people(user=current_user(request)), pk=pk)
+    form = PersonForm(request.POST or None, initial=person_initial(person))
+    if request.method == "POST" and form.is_valid():
+        try:
+            service.person_save(
+                person=person,
+                data=form.data_for_service(),
+                by=current_user(request),
+                request=request,
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, f"{person.get_full_name() or person.username}: saved.")
+            return redirect("people:list")
+    return render(request, "accounts/person_form.html", {"form": form, "person": person})
+
+
+@login_required
+@require_POST
+def person_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(service.people(user=current_user(request)), pk=pk)
+    try:
+        service.person_send_password_reset(person=person, by=current_user(request), request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"A password reset link has been e-mailed to {person.email}.")
+    return redirect("people:change", pk=person.pk)
