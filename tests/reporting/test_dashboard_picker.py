@@ -70,7 +70,7 @@ def notices(html: str) -> list[str]:
     found = re.findall(r'<div class="alert alert-\w+">\s*<p class="mb-0">(.*?)</p>', html, re.DOTALL)
     texts = []
     for notice in found:
-        notice = re.sub(r'<a href="([^"]+)">([^<]+)</a>', r"(\2)[\1]", notice)
+        notice = re.sub(r'<a class="alert-link" href="([^"]+)">([^<]+)</a>', r"(\2)[\1]", notice)
         texts.append(" ".join(re.sub(r"<[^>]+>", "", notice).split()))
     return texts
 
