@@ -294,6 +294,18 @@ def dashboard_latest(request: HttpRequest) -> HttpResponse:
         period = calendar.latest_period()
     if period is None:
         return render(request, "reporting/dashboard_empty.html")
+    return _to_dashboard(request, period)
+
+
+@login_required
+@require_GET
+def dashboard_year(request: HttpRequest, year: FinancialYear) -> HttpResponse:
+    """``/reports/dashboard/2023-24/``: the year at the quarter it opens on."""
+    _require_reader(request)
+    return _to_dashboard(request, selectors.dashboard_calendar(user=request.user).opening_period(year))
+
+
+def _to_dashboard(request: HttpRequest, period: Period) -> HttpResponse:
     query = _filter_query(request)
     url = reverse("reporting:dashboard", args=[period.year, period.quarter])
     return redirect(f"{url}?{query}" if query else url)

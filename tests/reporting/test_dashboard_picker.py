@@ -230,6 +230,20 @@ def test_choosing_a_year_opens_its_quarter(finance_client, query, location):
     assert finance_client.get("/reports/dashboard/", query)["Location"] == location
 
 
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("/reports/dashboard/2023-24/", "/reports/dashboard/2023-24/Q2/"),
+        ("/reports/dashboard/2012-13/", "/reports/dashboard/2012-13/Q2/"),
+        ("/reports/dashboard/2022-23/", LANDING),
+        ("/reports/dashboard/2030-31/", "/reports/dashboard/2030-31/Q1/"),
+    ],
+)
+def test_a_year_without_a_quarter_in_the_url_opens_its_quarter(finance_client, url, location):
+    assert finance_client.get(url)["Location"] == location
+    assert finance_client.get(url, {"portfolio": "3"})["Location"] == f"{location}?portfolio=3"
+
+
 def test_choosing_a_year_keeps_the_filters(finance_client):
     directorate = Directorate.objects.first()
 
