@@ -299,6 +299,15 @@ class SchemeQuarterQuerySet(models.QuerySet["SchemeQuarter"]):
     def for_period(self, period: Period) -> SchemeQuarterQuerySet:
         return self.filter(scheme__financial_year=period.year, quarter=period.quarter)
 
+    def with_figures(self) -> SchemeQuarterQuerySet:
+        """Rows that report something: at least one figure given (nil counts, unknown does not)
+        or a RAG set. A row with nothing in it (a tracker without figure columns, a grid row
+        saved with only commentary) does not make its quarter one "with figures"."""
+        reported = ~Q(rag="")
+        for name in QUARTER_FIGURE_NAMES:
+            reported |= Q(**{f"{name}__isnull": False})
+        return self.filter(reported)
+
 
 class SchemeQuarter(models.Model):
     """A scheme's figures, RAG and commentary at the end of one quarter."""

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import FilteredRelation, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuart
 from plans.models import DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
-from recovery.reporting import builders, exception_report
+from recovery.reporting import builders, exception_report, picker
 from recovery.reporting.report import Report
 
 
@@ -438,6 +439,52 @@ def plans_not_updated(*, period: Period, filters: ReportFilters = ReportFilters(
             )
         )
     return lines
+
+
+def dashboard_calendar(*, user: AbstractBaseUser | AnonymousUser) -> picker.DataCalendar:
+    """The years with plans and with schemes and the quarters with figures and with plan
+    updates, as ``user`` may see them: drafts are private, so only submitted plans and published
+    updates count (a draft plan's year is no year with plans). Four queries."""
+    plan_years = (
+        DeficitRecoveryPlan.objects.visible_to(user)
+        .filed()
+        .order_by()
+        .values_list("financial_year", flat=True)
+        .distinct()
+    )
+    scheme_years = Scheme.objects.order_by().values_list("financial_year", flat=True).distinct()
+    figure_periods = (
+        SchemeQuarter.objects.with_figures().order_by().values_list("scheme__financial_year", "quarter").distinct()
+    )
+    update_periods = (
+        PlanUpdate.objects.visible_to(user)
+        .published()
+        .order_by()
+        .values_list("plan__financial_year", "quarter")
+        .distinct()
+    )
+    return picker.DataCalendar(
+        plan_years=frozenset(FinancialYear.parse(year) for year in plan_years),
+        scheme_years=frozenset(FinancialYear.parse(year) for year in scheme_years),
+        figure_periods=frozenset(_period(year, quarter) for year, quarter in figure_periods),
+        update_periods=frozenset(_period(year, quarter) for year, quarter in update_periods),
+    )
+
+
+def latest_period_with_figures() -> Period | None:
+    """The latest quarter in which a scheme reports a figure or a RAG: the quarter the dashboard
+    opens on and finance's and DMT's tasks are about (one query)."""
+    latest = (
+        SchemeQuarter.objects.with_figures()
+        .order_by("-scheme__financial_year", "-quarter")
+        .values_list("scheme__financial_year", "quarter")
+        .first()
+    )
+    return _period(*latest) if latest is not None else None
+
+
+def _period(year: FinancialYear | int | str, quarter: int) -> Period:
+    return Period(FinancialYear.parse(year), Quarter(quarter))
 
 
 def exceptions_report(

@@ -10,6 +10,7 @@ app_name = "reporting"
 urlpatterns = [
     path("", views.index, name="index"),
     path("dashboard/", views.dashboard_latest, name="dashboard_latest"),
+    path("dashboard/<fy:year>/", views.dashboard_year, name="dashboard_year"),
     path("dashboard/<fy:year>/<quarter:quarter>/", views.dashboard, name="dashboard"),
     path("appendix/<fy:year>/<quarter:quarter>/", views.appendix, name="appendix"),
     path("transformation/<fy:year>/<quarter:quarter>/", views.transformation, name="transformation"),

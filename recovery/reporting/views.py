@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from monitoring.models import Scheme, SchemeQuarter
+from monitoring.models import Scheme
 from plans.models import DeficitRecoveryPlan, Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from plans.selectors import plans_for_list
@@ -276,23 +276,39 @@ def _report_url(kind: str, params: dict[str, Any]) -> str:
     return f"{base}?{urlencode(query)}"
 
 
-def latest_period() -> Period | None:
-    """The most recent quarter that has scheme figures (or the latest year's Q1)."""
-    latest = SchemeQuarter.objects.order_by("-scheme__financial_year", "-quarter").select_related("scheme").first()
-    if latest is not None:
-        return Period(FinancialYear.parse(latest.scheme.financial_year), Quarter(latest.quarter))
-    year = Scheme.objects.order_by("-financial_year").values_list("financial_year", flat=True).first()
-    return Period(FinancialYear.parse(year), Quarter.Q1) if year is not None else None
+def _filter_query(request: HttpRequest) -> str:
+    """The dashboard's filters in the query string, so that changing year or quarter keeps them."""
+    return urlencode({key: value for key in ReportFilterForm.base_fields if (value := request.GET.get(key))})
 
 
 @login_required
 @require_GET
 def dashboard_latest(request: HttpRequest) -> HttpResponse:
+    """The dashboard's front door: the year asked for (``?year=2023/24``, the year picker, which
+    needs no JavaScript) at its opening quarter; otherwise the latest quarter with figures."""
     _require_reader(request)
-    period = latest_period()
+    calendar = selectors.dashboard_calendar(user=request.user)
+    try:
+        period: Period | None = calendar.opening_period(FinancialYear.parse(request.GET["year"]))
+    except (KeyError, ValueError):
+        period = calendar.latest_period()
     if period is None:
         return render(request, "reporting/dashboard_empty.html")
-    return redirect("reporting:dashboard", year=period.year, quarter=period.quarter)
+    return _to_dashboard(request, period)
+
+
+@login_required
+@require_GET
+def dashboard_year(request: HttpRequest, year: FinancialYear) -> HttpResponse:
+    """``/reports/dashboard/2023-24/``: the year at the quarter it opens on."""
+    _require_reader(request)
+    return _to_dashboard(request, selectors.dashboard_calendar(user=request.user).opening_period(year))
+
+
+def _to_dashboard(request: HttpRequest, period: Period) -> HttpResponse:
+    query = _filter_query(request)
+    url = reverse("reporting:dashboard", args=[period.year, period.quarter])
+    return redirect(f"{url}?{query}" if query else url)
 
 
 @login_required
@@ -300,6 +316,10 @@ def dashboard_latest(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
     _require_reader(request)
     period = Period(year, quarter)
+    year_picker = selectors.dashboard_calendar(user=request.user).picker(period)
+    context: dict[str, Any] = {"period": period, "picker": year_picker, "query": _filter_query(request)}
+    if year_picker.nothing:
+        return render(request, "reporting/dashboard_no_data.html", context)
     filter_form = ReportFilterForm(request.GET or None)
     filters = filter_form.filters()
     board = build_dashboard(
@@ -307,18 +327,7 @@ def dashboard(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> Ht
         schemes=selectors.scheme_exceptions(period=period, filters=filters),
         plans_not_updated=selectors.plans_not_updated(period=period, filters=filters),
     )
-    periods = [Period(year, q) for q in Quarter]
-    return render(
-        request,
-        "reporting/dashboard.html",
-        {
-            "board": board,
-            "period": period,
-            "filter_form": filter_form,
-            "periods": periods,
-            "query": request.GET.urlencode(),
-        },
-    )
+    return render(request, "reporting/dashboard.html", {**context, "board": board, "filter_form": filter_form})
 
 
 @login_required

@@ -88,11 +88,9 @@ def _update_url(plan_pk: int, quarter: int) -> str:
 
 
 def latest_period() -> Period | None:
-    """The most recent quarter with scheme figures: the quarter finance and DMT work on."""
-    latest = SchemeQuarter.objects.order_by("-scheme__financial_year", "-quarter").select_related("scheme").first()
-    if latest is None:
-        return None
-    return Period(FinancialYear.parse(latest.scheme.financial_year), Quarter(latest.quarter))
+    """The most recent quarter with scheme figures: the quarter finance and DMT work on, the
+    one the dashboard opens on (a quarter whose rows hold no figure and no RAG is not it)."""
+    return report_selectors.latest_period_with_figures()
 
 
 # Service managers ------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def statuses(everyone: int = 200, **overrides: int) -> dict[str, int]:
 MATRIX: dict[str, tuple[list[str], dict[str, int]]] = {
     "index": (["html"], statuses()),
     "dashboard_latest": (["html"], statuses(302, manager=403, others=403)),  # readers: to the latest quarter
+    "dashboard_year": (["html"], statuses(302, manager=403, others=403)),  # readers: to the year's opening quarter
     "dashboard": (["html"], statuses(manager=403, others=403)),
     "appendix": (["html", *FORMATS], statuses(manager=403, others=403)),
     "transformation": (["html", *FORMATS], statuses(manager=403, others=403)),
@@ -101,7 +102,7 @@ def url_for(name: str, plan: DeficitRecoveryPlan) -> str:
     values: dict[str, object] = {"pk": plan.pk}
     if name == "pdf_status":
         values["result_id"] = queue_pdf("plan", {"plan_id": plan.pk}).pk
-    if name in ("appendix", "dashboard", "exceptions", "pack"):
+    if name in ("appendix", "dashboard", "dashboard_year", "exceptions", "pack"):
         values |= {"year": APPENDIX_PERIOD.year, "quarter": APPENDIX_PERIOD.quarter}
     if name == "transformation":
         values |= {"year": TRANSFORMATION_PERIOD.year, "quarter": TRANSFORMATION_PERIOD.quarter}
