@@ -294,7 +294,7 @@ def signed_in_client() -> Any:
     from django.test import Client
 
     client = Client()
-    client.force_login(User.objects.get(username="finance"), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(User.objects.get(username="finance"), backend="recovery.accounts.backends.LocalPasswordBackend")
     return client
 
 
