@@ -366,3 +366,40 @@ def executive_journey(page: Page, visit: Visits, downloads: Path) -> None:
     total = last_row(got.workbook_path, "7. Overall Total")
     assert total[0] == "Total"
     assert total[1:4] + total[6:7] == APPENDIX_TOTAL
+
+
+def administrator_journey(page: Page, visit: Visits) -> None:
+    """From My tasks: a person who signed in with no role is found there, given the Finance
+    officer role on the People page, and the task is gone; then a new service manager is added
+    with a service area, and the service area without a manager drops off the list."""
+    from django.contrib.auth.models import User
+
+    from plans.models import ServiceArea
+
+    User.objects.create_user("newcomer", first_name="Noor", last_name="Newcomer", email="noor@example.invalid")
+    lonely = ServiceArea.objects.create(name="Registrars", portfolio=ServiceArea.objects.first().portfolio)
+    login(page, "admin", visit)
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    visit("my-tasks")
+    page.get_by_role("link", name="Noor Newcomer (newcomer)").click()
+    expect(page.get_by_role("heading", name="Noor Newcomer")).to_be_visible()
+    visit("person")
+    page.get_by_label("Finance officer").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Noor Newcomer: saved.")
+    expect(page.get_by_role("row", name=re.compile("Noor Newcomer"))).to_contain_text("Finance officer")
+    visit("people")
+    page.get_by_role("link", name="Add a person").click()
+    page.get_by_label("Username").fill("registrar.lead")
+    page.get_by_label("First name").fill("Rae")
+    page.get_by_label("Last name").fill("Lead")
+    page.get_by_label("Service manager").check()
+    page.get_by_label("Service areas").select_option(label="Registrars")
+    visit("add-person")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("heading", name="Rae Lead")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^My tasks")).click()
+    tasks = page.locator("main")
+    expect(tasks).not_to_contain_text("Noor Newcomer")
+    expect(tasks).not_to_contain_text(f"{lonely.name} (")
+    visit("my-tasks-after")
