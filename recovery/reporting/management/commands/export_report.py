@@ -20,13 +20,22 @@ from recovery.reporting.report import Report
 from recovery.reporting.word import render_docx
 
 FORMATS = ("html", "pdf", "xlsx", "docx", "json", "csv")
+SCHEMES = "schemes"  # the open-data feed of every scheme and quarter, not a report
 
 
 class Command(BaseCommand):
     help = "Export a report (appendix, transformation or plan) as HTML, PDF, XLSX, Word (DOCX), JSON or CSV."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("report", choices=["appendix", "transformation", "plan", "schemes"])
+        parser.add_argument(
+            "report",
+            choices=[
+                selectors.ReportKind.APPENDIX,
+                selectors.ReportKind.TRANSFORMATION,
+                selectors.ReportKind.PLAN,
+                SCHEMES,
+            ],
+        )
         parser.add_argument("--format", dest="output_format", choices=FORMATS, required=True)
         parser.add_argument("--output", required=True, help="The file to write ('-' for standard output).")
         parser.add_argument("--year", help="Financial year, e.g. 2022/23.")
@@ -37,7 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--service-area", dest="service_area", help="Service area name (summaries only).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["report"] == "schemes":
+        if options["report"] == SCHEMES:
             if options["output_format"] != "csv":
                 raise CommandError("The schemes feed is CSV only: use --format csv.")
             self._output(render_schemes_csv(selectors.all_scheme_rows()), options, "All schemes, every quarter")
@@ -66,9 +75,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Wrote {what} to {path}."))
 
     def _report(self, options: dict[str, Any]) -> Report:
-        kind = options["report"]
-        if kind == "plan":
-            return selectors.plan_report(plan=self._plan(options))
+        kind = selectors.ReportKind(options["report"])
+        if kind == selectors.ReportKind.PLAN:
+            return selectors.build_report(selectors.PlanRequest(plan_id=self._plan(options).pk))
         if not options.get("year"):
             raise CommandError(f"--year is required for the {kind} report (e.g. --year 2022/23).")
         try:
@@ -77,12 +86,14 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         if not Scheme.objects.for_year(year).exists():
             raise CommandError(f"There are no savings schemes for {year}.")
-        quarter = self._quarter(options.get("quarter"), year, required=kind == "transformation")
-        filters = self._filters(options)
+        quarter = self._quarter(options.get("quarter"), year, required=kind == selectors.ReportKind.TRANSFORMATION)
         period = Period(year, quarter)
-        if kind == "appendix":
-            return selectors.appendix_report(period=period, filters=filters)
-        return selectors.transformation_report(period=period, filters=filters)
+        asked: selectors.ReportRequest
+        if kind == selectors.ReportKind.APPENDIX:
+            asked = selectors.AppendixRequest(period=period, filters=self._filters(options))
+        else:
+            asked = selectors.TransformationRequest(period=period, filters=self._filters(options))
+        return selectors.build_report(asked)
 
     def _quarter(self, text: str | None, year: FinancialYear, *, required: bool) -> Quarter:
         if text:
