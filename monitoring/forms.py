@@ -156,3 +156,16 @@ class GridFilterForm(forms.Form):
         self.fields["service_area"].choices = [("", "All service areas"), *areas]  # type: ignore[attr-defined]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
+
+
+class CommentaryForm(CleanTextMixin, forms.Form):
+    """One of the quarter's summaries (finance). The page posts which one (``report``) and the
+    version it was opened at beside it."""
+
+    text = forms.CharField(
+        label="Summary",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Leave a blank line between paragraphs. Publish to show it in the reports; a draft stays private.",
+    )

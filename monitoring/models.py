@@ -415,3 +415,47 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class QuarterCommentary(models.Model):
+    """Finance's executive summary of a quarter: the prose seed 004 opens with, shown above the
+    headlines of Appendix 1, the Transformation update and the committee pack. One for every
+    report of the quarter (``report`` empty), and optionally one more for a single report.
+
+    ``text`` is finance's working copy; ``published_text`` is what the reports show, set when
+    finance publishes. A draft is private: saving a draft over a published summary leaves the
+    published words in the reports until the draft is published."""
+
+    class ReportChoice(models.TextChoices):
+        ALL = "", "Every report of the quarter"
+        APPENDIX = "appendix", "Appendix 1 only"
+        TRANSFORMATION = "transformation", "Transformation update only"
+
+    financial_year = FinancialYearField()
+    quarter = QuarterField()
+    report = models.CharField(max_length=20, choices=ReportChoice.choices, blank=True, default="")
+    text = models.TextField("Summary", blank=True, max_length=20_000)
+    published_text = models.TextField(blank=True, max_length=20_000)
+    version = models.PositiveIntegerField(default=1, help_text="Increases with every save (optimistic locking).")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "quarter commentaries"
+        constraints = [
+            models.UniqueConstraint(fields=["financial_year", "quarter", "report"], name="quarter_commentary_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_report_display()}, Q{self.quarter} {self.financial_year}"
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.text.strip() != self.published_text.strip()

@@ -82,3 +82,5 @@ rules.add_perm("monitoring.change_scheme", is_finance_officer)
 rules.add_perm("monitoring.lock_quarter", is_finance_officer)
 rules.add_perm("monitoring.reopen_quarter", is_administrator)
 rules.add_perm("monitoring.import_tracker", is_finance_officer | is_administrator)
+# Finance's summary of a quarter (monitoring/commentary.py).
+rules.add_perm("monitoring.write_commentary", is_finance_officer)

@@ -3,7 +3,7 @@
 from django.urls import path
 
 import recovery.converters  # noqa: F401  (registers the fy and quarter converters)
-from monitoring import import_views, plan_import_views, views
+from monitoring import commentary_views, import_views, plan_import_views, views
 
 app_name = "monitoring"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("<fy:year>/<quarter:quarter>/schemes/", views.scheme_grid, name="grid"),
     path("<fy:year>/<quarter:quarter>/schemes/<int:scheme_pk>/", views.scheme_row, name="scheme_row"),
     path("<fy:year>/<quarter:quarter>/plans/", views.plan_update_list, name="plan_updates"),
+    path("<fy:year>/<quarter:quarter>/summary/", commentary_views.quarter_summary, name="summary"),
     path("schemes/<int:scheme_pk>/history/", views.scheme_history, name="scheme_history"),
     path("plans/<int:pk>/<quarter:quarter>/", views.plan_update, name="plan_update"),
     path("plans/<int:pk>/<quarter:quarter>/review/", views.plan_update_review, name="plan_update_review"),

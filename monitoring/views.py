@@ -55,6 +55,7 @@ def quarter_list(request: HttpRequest) -> HttpResponse:
             "can_reopen": can(user, "monitoring.reopen_quarter"),
             "can_view_grid": can(user, "monitoring.view_grid"),
             "can_import": can(user, "monitoring.import_tracker"),
+            "can_write_summary": can(user, "monitoring.write_commentary"),
         },
     )
 

@@ -377,6 +377,8 @@ def render_xlsx(report: Report) -> bytes:
     summary.append([_text_cell(summary, report.organisation), _text_cell(summary, report.period)])
     for name, value in report.filters.items():
         summary.append([_text_cell(summary, name), _text_cell(summary, value)])
+    if report.summary:
+        summary.append([_text_cell(summary, "Summary", bold=True), _text_cell(summary, "\n\n".join(report.summary))])
     for headline in report.headlines:
         summary.append([_text_cell(summary, headline.label), _text_cell(summary, headline.text)])
     for section in report.sections:

@@ -88,6 +88,7 @@ class Report:
     headlines: list[Headline] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     filters: dict[str, str] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)  # finance's published summary, paragraphs
 
     @property
     def filename_stem(self) -> str:

@@ -14,6 +14,7 @@ from django.db.models import FilteredRelation, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from monitoring.calculations import balance_to_achieve
+from monitoring.commentary import published_summary
 from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter, StatedTotal
 from plans.models import DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
@@ -153,7 +154,7 @@ def appendix_report(
     generated_at: datetime | None = None,
 ) -> Report:
     stated = stated_figures(period=period) if filters == ReportFilters() else []
-    return builders.build_appendix(
+    report = builders.build_appendix(
         period=period,
         lines=scheme_lines(period=period, filters=filters),
         portfolios=portfolios_in_scope(period=period, filters=filters),
@@ -162,6 +163,8 @@ def appendix_report(
         stated=stated,
         filters=filters.describe(),
     )
+    report.summary = published_summary(period=period, report=ReportKind.APPENDIX.value)
+    return report
 
 
 def transformation_report(
@@ -170,13 +173,15 @@ def transformation_report(
     filters: ReportFilters = ReportFilters(),
     generated_at: datetime | None = None,
 ) -> Report:
-    return builders.build_transformation(
+    report = builders.build_transformation(
         period=period,
         lines=scheme_lines(period=period, filters=filters),
         organisation=settings.ORGANISATION_NAME,
         generated_at=_now(generated_at),
         filters=filters.describe(),
     )
+    report.summary = published_summary(period=period, report=ReportKind.TRANSFORMATION.value)
+    return report
 
 
 def plan_snapshot(plan: DeficitRecoveryPlan) -> builders.PlanSnapshot:

@@ -300,6 +300,10 @@ def render_docx(report: Report) -> bytes:
     document.add_heading(report.title, level=1)
     period = report.period + "".join(f" · {name}: {value}" for name, value in report.filters.items())
     document.add_paragraph(period)
+    if report.summary:
+        document.add_heading("Summary", level=2)
+        for paragraph in report.summary:
+            document.add_paragraph(paragraph)
     if report.headlines:
         document.add_heading("Headlines", level=2)
         for headline in report.headlines:
