@@ -286,22 +286,12 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
     lookups = _Lookups(tracker.rows)
     writes = _Writes(user)
     # A scheme new to the database counts once as new; its later rows (another quarter) update it,
-    # in the preview as in the import. The same scheme and quarter twice: the later row wins.
+    # in the preview as in the import. The same scheme and quarter twice was refused (or, an exact
+    # repeat, dropped) when the file was read.
     new_schemes: set[tuple[str, str, object, str, str]] = set()
-    rows_seen: dict[tuple[str, str, object, str, str, object], int] = {}
     rags = _RagsSeen()
     for row in tracker.rows:
         identity = (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title)
-        quarter_identity = (*identity, row.quarter)
-        if quarter_identity in rows_seen:
-            summary.warnings.append(
-                Problem(
-                    f"repeats row {rows_seen[quarter_identity]} (the same scheme and quarter): the later row is used.",
-                    tracker.sheet,
-                    row.row,
-                )
-            )
-        rows_seen[quarter_identity] = row.row
         area = _find_area(row, create=write, user=user, lookups=lookups)
         key = (row.directorate.lower(), row.service_area.lower())
         if area is None and key not in areas_seen:

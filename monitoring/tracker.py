@@ -305,7 +305,106 @@ def _read_rows(sheet_name: str, rows: list[tuple[int, tuple[Any, ...]]]) -> Trac
             tracker.rows.append(parsed)
             entries.append(_Scheme(parsed))
     _judge_totals(tracker, sheet_name, entries)
+    _check_repeats(tracker, sheet_name)
     return tracker
+
+
+# Repeated rows ------------------------------------------------------------------------------
+# One scheme has one row per quarter (and one year-start row without a quarter). A second row
+# for the same scheme and quarter is either an exact repeat (a copy-paste: a warning, imported
+# once) or a contradiction (an error naming both rows and what differs: nothing is imported,
+# because which one is right is for the person who wrote the file to say).
+
+# The fields two rows of one scheme and quarter are compared on, with their labels. The
+# identity (directorate, service area, year, ref, title, quarter) is the same by definition.
+_COMPARED = (
+    "portfolio",
+    "recurrence",
+    "unallocated",
+    "target",
+    *QUARTER_AMOUNTS,
+    "rag",
+    "rag_reason",
+    "timeline",
+    "challenges",
+)
+
+
+def row_identity(row: TrackerRow) -> tuple[object, ...]:
+    """The scheme and quarter a row is about: a scheme is matched by directorate and service
+    area (without case), financial year, ref and title."""
+    return (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title, row.quarter)
+
+
+def scheme_name(row: TrackerRow) -> str:
+    """'scheme 2Bii Reduced agency spend (Living and Ageing Well)'."""
+    return f"scheme {f'{row.ref} {row.title}'.strip()} ({row.service_area})"
+
+
+def _value_of(row: TrackerRow, name: str) -> object:
+    if name == "target":
+        return row.target
+    if name in QUARTER_AMOUNTS:
+        return row.figures.get(name)
+    if name == "portfolio":
+        return row.portfolio.lower()
+    return getattr(row, name)
+
+
+def _shown_value(row: TrackerRow, name: str) -> str:
+    value = _value_of(row, name)
+    if value is None or value == "":
+        return "blank"
+    if isinstance(value, Decimal):
+        return format_pounds(value, places=2).removesuffix(".00")
+    if isinstance(value, RAG):
+        return value.label
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    text = row.portfolio if name == "portfolio" else str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "…")
+
+
+def _check_repeats(tracker: Tracker, sheet: str) -> None:
+    """A scheme and quarter given by more than one row: an exact repeat is a warning and is
+    imported once (the later row is dropped); rows that differ are an error naming both rows
+    and every value that differs."""
+    first: dict[tuple[object, ...], TrackerRow] = {}
+    kept: list[TrackerRow] = []
+    for row in tracker.rows:
+        identity = row_identity(row)
+        earlier = first.get(identity)
+        if earlier is None:
+            first[identity] = row
+            kept.append(row)
+            continue
+        when = f"{row.financial_year} {row.quarter.label}" if row.quarter else f"{row.financial_year} (no quarter)"
+        differences = [name for name in _COMPARED if _value_of(earlier, name) != _value_of(row, name)]
+        if not differences:
+            tracker.warnings.append(
+                Problem(
+                    f"repeats row {earlier.row} exactly ({scheme_name(row)} for {when}): imported once.",
+                    sheet,
+                    row.row,
+                )
+            )
+            continue
+        amounts = {"target", *QUARTER_AMOUNTS, "rag"}
+        what = "figures" if any(name in amounts for name in differences) else "details"
+        detail = "; ".join(
+            f"{LABELS[name]} {_shown_value(earlier, name)} in row {earlier.row}, "
+            f"{_shown_value(row, name)} in row {row.row}"
+            for name in differences
+        )
+        tracker.errors.append(
+            Problem(
+                f"rows {earlier.row} and {row.row} are both {scheme_name(row)} for {when} with different {what} "
+                f"({detail}): keep one row for each scheme and quarter.",
+                sheet,
+            )
+        )
+        kept.append(row)
+    tracker.rows = kept
 
 
 # Stated totals ------------------------------------------------------------------------------
