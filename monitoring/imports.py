@@ -19,7 +19,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import MonitoringQuarter, Scheme, SchemeQuarter
-from monitoring.tracker import LABELS, Problem, Tracker, TrackerRow, read_tracker
+from monitoring.tracker import LABELS, Problem, Tracker, TrackerRow, latest_first, read_tracker, scheme_identity
 from plans.models import Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from recovery.audit import changed_by
@@ -288,10 +288,20 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
     # A scheme new to the database counts once as new; its later rows (another quarter) update it,
     # in the preview as in the import. The same scheme and quarter twice was refused (or, an exact
     # repeat, dropped) when the file was read.
-    new_schemes: set[tuple[str, str, object, str, str]] = set()
+    new_schemes: set[tuple[object, ...]] = set()
+    # A scheme's own fields (target, timeline …) come from its latest row (by quarter), so every
+    # row of a scheme agrees on them and a second import of the file finds nothing to change.
+    latest: dict[tuple[object, ...], TrackerRow] = {}
+    for row in tracker.rows:
+        identity = scheme_identity(row)
+        if identity not in latest or latest_first(row) > latest_first(latest[identity]):
+            latest[identity] = row
+    schemes_seen: set[tuple[object, ...]] = set()
     rags = _RagsSeen()
     for row in tracker.rows:
-        identity = (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title)
+        identity = scheme_identity(row)
+        first_row_of_scheme = identity not in schemes_seen
+        schemes_seen.add(identity)
         area = _find_area(row, create=write, user=user, lookups=lookups)
         key = (row.directorate.lower(), row.service_area.lower())
         if area is None and key not in areas_seen:
@@ -300,10 +310,12 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
         scheme = None
         if area is not None:
             scheme = lookups.scheme(area, row)
-        values = _scheme_values(row, new=scheme is None)
-        changed = scheme is None
-        if scheme is not None:
-            changed = any(getattr(scheme, name) != value for name, value in values.items())
+        values = _scheme_values(latest[identity], new=scheme is None)
+        # The scheme's own fields change (at most) once, with its first row.
+        scheme_changed = first_row_of_scheme and (
+            scheme is None or any(getattr(scheme, name) != value for name, value in values.items())
+        )
+        changed = scheme_changed
         quarter_row = None
         quarter_values: dict[str, object] = {}
         if scheme is not None and row.quarter is not None:
@@ -331,7 +343,7 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
                 changed = changed or row.has_quarter_figures
             else:
                 changed = changed or any(getattr(quarter_row, name) != value for name, value in quarter_values.items())
-        if scheme is None and identity in new_schemes:
+        if identity in new_schemes:
             summary.updated += 1  # a later row of a scheme this file creates
         elif scheme is None:
             summary.new += 1
@@ -352,10 +364,11 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
                 title=row.title,
                 order=lookups.counts[count_key],
             )
-        for name, value in values.items():
-            setattr(scheme, name, value)
-        writes.scheme(scheme)
-        lookups.add_scheme(scheme, row)
+        if scheme_changed:
+            for name, value in values.items():
+                setattr(scheme, name, value)
+            writes.scheme(scheme)
+            lookups.add_scheme(scheme, row)
         if row.quarter is not None and (row.has_quarter_figures or quarter_row is not None):
             quarter_row = quarter_row or SchemeQuarter(scheme=scheme, quarter=row.quarter)
             for name, value in quarter_values.items():

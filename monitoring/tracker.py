@@ -306,6 +306,7 @@ def _read_rows(sheet_name: str, rows: list[tuple[int, tuple[Any, ...]]]) -> Trac
             entries.append(_Scheme(parsed))
     _judge_totals(tracker, sheet_name, entries)
     _check_repeats(tracker, sheet_name)
+    _check_targets(tracker, sheet_name)
     return tracker
 
 
@@ -328,6 +329,17 @@ _COMPARED = (
     "timeline",
     "challenges",
 )
+
+
+def scheme_identity(row: TrackerRow) -> tuple[object, ...]:
+    """The scheme a row is about, whatever its quarter."""
+    return (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title)
+
+
+def latest_first(row: TrackerRow) -> tuple[int, int]:
+    """Sort key of a scheme's rows, latest last: by quarter (a year-start row first), then by
+    row. The scheme's own fields (target, timeline, challenges …) come from its latest row."""
+    return (int(row.quarter) if row.quarter is not None else 0, row.row)
 
 
 def row_identity(row: TrackerRow) -> tuple[object, ...]:
@@ -405,6 +417,35 @@ def _check_repeats(tracker: Tracker, sheet: str) -> None:
         )
         kept.append(row)
     tracker.rows = kept
+
+
+def _check_targets(tracker: Tracker, sheet: str) -> None:
+    """A scheme has one full-year target: rows of one scheme (for different quarters) that
+    state different targets are a warning naming the rows; the latest quarter's is used (a
+    target revised during the year), whatever order the rows are in."""
+    by_scheme: dict[tuple[object, ...], list[TrackerRow]] = {}
+    for row in tracker.rows:
+        rows = by_scheme.setdefault(scheme_identity(row), [])
+        if all(other.quarter != row.quarter for other in rows):  # a repeated quarter is an error already
+            rows.append(row)
+    for rows in by_scheme.values():
+        if len({row.target for row in rows}) < 2:
+            continue
+        latest = max(rows, key=latest_first)
+        numbers = [str(row.row) for row in rows]
+        stated = ", ".join(
+            f"{format_pounds(row.target, places=2).removesuffix('.00')} for "
+            f"{row.quarter.label if row.quarter else 'the year start'}"
+            for row in rows
+        )
+        tracker.warnings.append(
+            Problem(
+                f"rows {', '.join(numbers[:-1])} and {numbers[-1]} give {scheme_name(latest)} of "
+                f"{latest.financial_year} different targets ({stated}): a scheme has one full-year target; "
+                f"the latest quarter's ({latest.quarter.label if latest.quarter else 'the year start'}) is used.",
+                sheet,
+            )
+        )
 
 
 # Stated totals ------------------------------------------------------------------------------
