@@ -83,14 +83,14 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
         "plan_update_review",
         "post",
         "Q2",
-        {"decision": "approve", "rag": "", "rag_reason": "", "comments": ""},
+        {"version": "1", "decision": "approve", "rag": "", "rag_reason": "", "comments": ""},
         statuses(everyone=403, others=404, finance=REDIRECT),
     ),
     (
         "plan_update_review",
         "post",
         "Q2",
-        {"decision": "set_rag", "rag": "RED", "rag_reason": "Recruitment has stopped.", "comments": ""},
+        {"version": "1", "decision": "set_rag", "rag": "RED", "rag_reason": "Recruitment has stopped.", "comments": ""},
         statuses(everyone=403, others=404, finance=REDIRECT),
     ),
     ("plan_update_review", "get", "Q2", {}, statuses(everyone=405, others=405)),
@@ -601,6 +601,9 @@ def filed(client, manager, live_plan, milestone):
 
 
 def review(client, plan, **data: str):
+    """Finance's review as the form sends it: with the update's current version."""
+    current = PlanUpdate.objects.filter(plan=plan, quarter=Quarter.Q2).first()
+    data.setdefault("version", str(current.version if current else 1))
     return client.post(reverse("monitoring:plan_update_review", args=[plan.pk, Quarter.Q2]), data)
 
 
