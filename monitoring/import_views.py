@@ -25,6 +25,7 @@ from recovery.viewtools import current_user
 
 SESSION_KEY = "tracker_uploads"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
+FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 
 
 class TrackerUploadForm(forms.Form):
@@ -89,21 +90,40 @@ def tracker_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if not default_storage.exists(name):
         messages.error(request, "That upload has expired: upload the file again.")
         return redirect("monitoring:tracker_upload")
+    previewed = request.POST.get("fingerprint", "")
+    if not FINGERPRINT.match(previewed):
+        messages.error(request, "That confirmation did not come from the preview: upload the file again.")
+        return redirect("monitoring:tracker_upload")
     with default_storage.open(name, "rb") as handle:
         data = handle.read()
     try:
-        summary = tracker_import(source=data, user=current_user(request))
+        summary = tracker_import(
+            source=data,
+            user=current_user(request),
+            only=set(request.POST.getlist("scheme")),
+            expected_fingerprint=previewed,
+        )
     except TrackerUnreadable as error:
         messages.error(request, str(error))
         return redirect("monitoring:tracker_upload")
+    if summary.stale:
+        # The file or the app's figures changed since the preview: nothing was written. Show what
+        # the import would do now, to check and confirm again.
+        return render(
+            request,
+            "monitoring/tracker_preview.html",
+            {"summary": tracker_preview(source=data), "token": token, "stale": True},
+            status=409,
+        )
     if not summary.committed:
         # Something changed since the preview (e.g. the quarter was locked): nothing was imported.
         return render(request, "monitoring/tracker_preview.html", {"summary": summary, "token": ""}, status=400)
     default_storage.delete(name)
     request.session[SESSION_KEY] = [item for item in request.session.get(SESSION_KEY, []) if item != token]
+    left_out = f" {summary.skipped} left as they were, as you chose." if summary.skipped else ""
     messages.success(
         request,
-        f"Imported: {summary.new} new, {summary.updated} updated and {summary.unchanged} unchanged schemes.",
+        f"Imported: {summary.new} new, {summary.updated} updated and {summary.unchanged} unchanged schemes.{left_out}",
     )
     return redirect("monitoring:quarters")
 

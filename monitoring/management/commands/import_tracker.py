@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from monitoring.imports import ImportSummary, tracker_import, tracker_preview
 from monitoring.tracker import MAX_BYTES, TrackerUnreadable
@@ -48,5 +49,14 @@ class Command(BaseCommand):
             self.stdout.write(f"new service area: {area}")
         for warning in summary.warnings:
             self.stdout.write(f"warning: {warning}")
+        for change in summary.flagged:
+            for item in change.flagged:
+                rows = ", ".join(str(number) for number in change.rows)
+                when = f"{timezone.localtime(item.edited_at):%d/%m/%Y %H:%M}" if item.edited_at else ""
+                self.stdout.write(
+                    f"warning: row {rows}: {change.title} ({change.service_area}) {item.where} {item.label} "
+                    f"was edited in the app by {item.edited_by} on {when} since the last import: "
+                    f"{item.old} → {item.new}".replace("  ", " ")
+                )
         for error in summary.errors:
             self.stderr.write(f"error: {error}")
