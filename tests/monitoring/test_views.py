@@ -101,6 +101,9 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
     ("tracker_template", "get", "Q2", {}, IMPORTERS_PAGE),
     ("tracker_confirm", "post", "Q2", {}, statuses(everyone=403, finance=REDIRECT, administrator=REDIRECT)),
     ("tracker_confirm", "get", "Q2", {}, statuses(everyone=405)),
+    # The CSV of a preview's problems: the token is unknown to the session, so an importer gets 404.
+    ("tracker_problems", "get", "Q2", {}, statuses(everyone=403, finance=404, administrator=404)),
+    ("tracker_problems", "post", "Q2", {}, statuses(everyone=405)),
     # Importing Word plans: service managers, into the service areas they manage.
     ("plan_import", "get", "Q2", {}, statuses(everyone=403, manager=200, others=200)),
     ("plan_import", "post", "Q2", {"file": ""}, statuses(everyone=403, manager=400, others=400)),
