@@ -28,7 +28,17 @@ from monitoring.import_changes import (
     shown,
 )
 from monitoring.models import MonitoringQuarter, Scheme, SchemeQuarter
-from monitoring.tracker import LABELS, Problem, Tracker, TrackerRow, latest_first, read_tracker, scheme_identity
+from monitoring.tracker import (
+    LABELS,
+    PROGRESS_EVERY,
+    Problem,
+    Progress,
+    Tracker,
+    TrackerRow,
+    latest_first,
+    read_tracker,
+    scheme_identity,
+)
 from plans.models import Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from recovery.audit import changed_by
@@ -307,6 +317,7 @@ def _apply(
     user: User | None,
     only: set[str] | None = None,
     expected_fingerprint: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportSummary:
     """Preview (``write`` False) or import the tracker's rows. ``only``: the keys of the schemes
     finance left ticked (None: every scheme); ``expected_fingerprint``: the preview's, which the
@@ -347,7 +358,9 @@ def _apply(
     # Fields that would change on rows already in the database: (model, pk, field) → the change,
     # to flag those someone edited in the app since the last import.
     overwrites: list[tuple[type[Scheme] | type[SchemeQuarter], int, FieldChange]] = []
-    for row in tracker.rows:
+    for checked, row in enumerate(tracker.rows, start=1):
+        if progress is not None and checked % PROGRESS_EVERY == 0:
+            progress(checked=checked)
         identity = scheme_identity(row)
         first_row_of_scheme = identity not in schemes_seen
         schemes_seen.add(identity)
@@ -456,8 +469,12 @@ def _apply(
     if expected_fingerprint is not None and expected_fingerprint != summary.fingerprint:
         summary.stale = True
         return summary
+    if progress is not None:
+        progress(checked=len(tracker.rows))
     if write and not summary.errors:
         writes.flush()
+        if progress is not None:
+            progress(written=summary.new + summary.updated)
     return summary
 
 
@@ -512,12 +529,12 @@ def _flag_app_edits(overwrites: list[tuple[type[Scheme] | type[SchemeQuarter], i
                 change.edited_by, change.edited_at, change.imported_before = edits[(pk, change.name)]
 
 
-def tracker_preview(*, source: bytes | BinaryIO) -> ImportSummary:
+def tracker_preview(*, source: bytes | BinaryIO, progress: Progress | None = None) -> ImportSummary:
     """What importing the tracker would do, without changing anything: the counts, every
     problem, and every scheme it would add or change with each field old → new (flagging those
     edited in the app since the last import) and the fingerprint the confirm must match."""
     data = source if isinstance(source, bytes) else source.read()
-    return _apply(read_tracker(data), data=data, write=False, user=None)
+    return _apply(read_tracker(data, progress=progress), data=data, write=False, user=None, progress=progress)
 
 
 def tracker_import(
@@ -526,6 +543,7 @@ def tracker_import(
     user: User | None,
     only: set[str] | None = None,
     expected_fingerprint: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportSummary:
     """Import the tracker in one transaction: all of it, or (with any error) none of it.
 
@@ -537,11 +555,17 @@ def tracker_import(
     if user is not None and not can(user, "monitoring.import_tracker"):
         raise PermissionDenied("Only finance officers can import a savings tracker.")
     data = source if isinstance(source, bytes) else source.read()
-    tracker = read_tracker(data)
+    tracker = read_tracker(data, progress=progress)
     try:
         with transaction.atomic():
             summary = _apply(
-                tracker, data=data, write=True, user=user, only=only, expected_fingerprint=expected_fingerprint
+                tracker,
+                data=data,
+                write=True,
+                user=user,
+                only=only,
+                expected_fingerprint=expected_fingerprint,
+                progress=progress,
             )
             if summary.errors or summary.stale:
                 raise ImportFailed(summary)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -25,6 +26,11 @@ MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bom
 MAX_ROWS = 20_000
 MAX_COLUMNS = 256  # cells read per row: a tracker has about twenty columns
 HEADER_SEARCH_ROWS = 20
+PROGRESS_EVERY = 1000  # rows between two progress reports
+
+# Called as an import goes: progress(read=rows read so far) here, then checked= and written= by
+# monitoring.imports. A background job's ``ctx.progress`` and the command line's bar fit it.
+Progress = Callable[..., None]
 
 AMOUNT_COLUMNS = tuple(figure.name for figure in AMOUNT_FIGURES)
 QUARTER_AMOUNTS = QUARTER_FIGURE_NAMES
@@ -205,7 +211,7 @@ def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> int | None:
     return None
 
 
-def _sheet_rows(sheet: Any) -> list[tuple[int, tuple[Any, ...]]]:
+def _sheet_rows(sheet: Any, progress: Progress | None = None) -> list[tuple[int, tuple[Any, ...]]]:
     """The sheet's non-empty rows as (Excel row number, values), read from the cells themselves.
 
     A sheet's declared size (its ``<dimension>`` record) is not trusted: some tools write one
@@ -222,12 +228,14 @@ def _sheet_rows(sheet: Any) -> list[tuple[int, tuple[Any, ...]]]:
         if not end:
             continue
         rows.append((number, tuple(raw[:end])))
+        if progress is not None and len(rows) % PROGRESS_EVERY == 0:
+            progress(read=len(rows))
         if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
             raise TrackerUnreadable(f"The sheet has more than {MAX_ROWS:,} rows: split it into smaller files.")
     return rows
 
 
-def read_tracker(source: bytes | BinaryIO) -> Tracker:
+def read_tracker(source: bytes | BinaryIO, *, progress: Progress | None = None) -> Tracker:
     """Read and check a tracker workbook. Raises TrackerUnreadable when the file itself cannot be
     read; otherwise returns every row that could be read, and every error and warning."""
     data = source if isinstance(source, bytes) else source.read()
@@ -243,7 +251,9 @@ def read_tracker(source: bytes | BinaryIO) -> Tracker:
         sheet = sheet or workbook.worksheets[0]
         try:
             # openpyxl reads a sheet only as its rows are asked for: a damaged one fails here.
-            rows = _sheet_rows(sheet)
+            rows = _sheet_rows(sheet, progress)
+            if progress is not None:
+                progress(read=len(rows))
         except TrackerUnreadable:
             raise
         except Exception as error:  # a damaged sheet raises parser errors of many kinds

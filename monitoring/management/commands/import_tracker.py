@@ -31,9 +31,15 @@ class Command(BaseCommand):
         if path.stat().st_size > MAX_BYTES:
             raise CommandError(f"{path} is larger than the {MAX_BYTES // (1024 * 1024)} MB limit.")
         data = path.read_bytes()
+        bar = _ProgressLine(self.stderr, verbose=options["verbosity"] >= 2)
         try:
-            summary = tracker_preview(source=data) if options["dry_run"] else tracker_import(source=data, user=None)
+            if options["dry_run"]:
+                summary = tracker_preview(source=data, progress=bar)
+            else:
+                summary = tracker_import(source=data, user=None, progress=bar)
+            bar.finish()
         except TrackerUnreadable as error:
+            bar.finish()
             raise CommandError(str(error)) from error
         self._print(summary, dry_run=options["dry_run"])
         if summary.errors:
@@ -60,3 +66,30 @@ class Command(BaseCommand):
                 )
         for error in summary.errors:
             self.stderr.write(f"error: {error}")
+
+
+class _ProgressLine:
+    """Rows read, checked and written as the import goes: one line rewritten in place on a
+    terminal; with ``-v 2`` (or when not on a terminal but verbose) one line per report."""
+
+    def __init__(self, stream: Any, *, verbose: bool) -> None:
+        self.stream = stream
+        self.verbose = verbose
+        self.terminal = bool(getattr(stream, "isatty", lambda: False)())
+        self.counts = {"read": 0, "checked": 0, "written": 0}
+        self.shown = False
+
+    def __call__(self, **counts: int) -> None:
+        self.counts.update(counts)
+        text = ", ".join(f"{name} {value:,}" for name, value in self.counts.items()) + " rows"
+        if self.verbose and not self.terminal:
+            self.stream.write(text)
+        elif self.terminal:
+            self.stream.write(f"\r{text}", ending="")
+            self.stream.flush()
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("")
+            self.shown = False
