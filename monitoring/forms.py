@@ -74,6 +74,8 @@ class MilestoneProgressForm(CleanTextMixin, forms.Form):
 
 
 class ReviewForm(CleanTextMixin, forms.Form):
+    # The update's version the form was opened at (optimistic locking; recovery.concurrency).
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     decision = forms.ChoiceField(
         choices=[
             ("approve", "Approve"),

@@ -12,19 +12,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 
 from monitoring.figures import AMOUNT_FIGURES
-from monitoring.imports import tracker_import, tracker_preview
+from monitoring.import_problems import SHOWN, kinds, problems_csv
+from monitoring.imports import ImportSummary, tracker_import, tracker_preview
 from monitoring.tracker import LABELS, MAX_BYTES, TrackerUnreadable
 from plans.rules import can
 from recovery.viewtools import current_user
 
 SESSION_KEY = "tracker_uploads"
+PROBLEMS_SESSION_KEY = "tracker_problem_reports"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
+FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 
 
 class TrackerUploadForm(forms.Form):
@@ -41,6 +44,32 @@ def _require_importer(request: HttpRequest) -> None:
 
 def _stored_name(token: str) -> str:
     return f"tracker-uploads/{token}.xlsx"
+
+
+def _problems_name(token: str) -> str:
+    return f"tracker-uploads/{token}-problems.csv"
+
+
+def _preview_context(request: HttpRequest, summary: ImportSummary) -> dict[str, object]:
+    """The preview's summary of problems: counts by kind, the first SHOWN of each listed, and
+    (when there are any) every one of them stored as CSV for this session to download."""
+    context: dict[str, object] = {
+        "summary": summary,
+        "shown": SHOWN,
+        "shown_errors": summary.errors[:SHOWN],
+        "shown_warnings": summary.warnings[:SHOWN],
+        "error_kinds": kinds(summary.errors),
+        "warning_kinds": kinds(summary.warnings),
+        "problems_token": "",
+    }
+    if summary.errors or summary.warnings:
+        token = secrets.token_hex(16)
+        default_storage.save(
+            _problems_name(token), ContentFile(problems_csv(errors=summary.errors, warnings=summary.warnings))
+        )
+        request.session[PROBLEMS_SESSION_KEY] = [*request.session.get(PROBLEMS_SESSION_KEY, [])[-4:], token]
+        context["problems_token"] = token
+    return context
 
 
 @login_required
@@ -67,7 +96,7 @@ def tracker_upload(request: HttpRequest) -> HttpResponse:
                 return render(
                     request,
                     "monitoring/tracker_preview.html",
-                    {"summary": summary, "token": token, "filename": upload.name},
+                    {**_preview_context(request, summary), "token": token, "filename": upload.name},
                     status=200 if summary.ok else 400,
                 )
     return render(
@@ -89,23 +118,62 @@ def tracker_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if not default_storage.exists(name):
         messages.error(request, "That upload has expired: upload the file again.")
         return redirect("monitoring:tracker_upload")
+    previewed = request.POST.get("fingerprint", "")
+    if not FINGERPRINT.match(previewed):
+        messages.error(request, "That confirmation did not come from the preview: upload the file again.")
+        return redirect("monitoring:tracker_upload")
     with default_storage.open(name, "rb") as handle:
         data = handle.read()
     try:
-        summary = tracker_import(source=data, user=current_user(request))
+        summary = tracker_import(
+            source=data,
+            user=current_user(request),
+            only=set(request.POST.getlist("scheme")),
+            expected_fingerprint=previewed,
+        )
     except TrackerUnreadable as error:
         messages.error(request, str(error))
         return redirect("monitoring:tracker_upload")
+    if summary.stale:
+        # The file or the app's figures changed since the preview: nothing was written. Show what
+        # the import would do now, to check and confirm again.
+        return render(
+            request,
+            "monitoring/tracker_preview.html",
+            {**_preview_context(request, tracker_preview(source=data)), "token": token, "stale": True},
+            status=409,
+        )
     if not summary.committed:
         # Something changed since the preview (e.g. the quarter was locked): nothing was imported.
-        return render(request, "monitoring/tracker_preview.html", {"summary": summary, "token": ""}, status=400)
+        return render(
+            request, "monitoring/tracker_preview.html", {**_preview_context(request, summary), "token": ""}, status=400
+        )
     default_storage.delete(name)
     request.session[SESSION_KEY] = [item for item in request.session.get(SESSION_KEY, []) if item != token]
+    left_out = f" {summary.skipped} left as they were, as you chose." if summary.skipped else ""
     messages.success(
         request,
-        f"Imported: {summary.new} new, {summary.updated} updated and {summary.unchanged} unchanged schemes.",
+        f"Imported: {summary.new} new, {summary.updated} updated and {summary.unchanged} unchanged schemes.{left_out}",
     )
     return redirect("monitoring:quarters")
+
+
+@login_required
+@require_GET
+def tracker_problems(request: HttpRequest, token: str) -> HttpResponse:
+    """Every error and warning of a previewed tracker as CSV (the page lists the first SHOWN)."""
+    _require_importer(request)
+    name = _problems_name(token)
+    if (
+        not TOKEN.match(token)
+        or token not in request.session.get(PROBLEMS_SESSION_KEY, [])
+        or not default_storage.exists(name)
+    ):
+        raise Http404("That list of problems has expired: upload the file again.")
+    with default_storage.open(name, "rb") as handle:
+        response = HttpResponse(handle.read(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="tracker-problems.csv"'
+    return response
 
 
 @login_required

@@ -18,8 +18,27 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from monitoring.figures import QUARTER_FIGURE_NAMES
+from monitoring.import_changes import (
+    IMPORT_REASON,
+    FieldChange,
+    SchemeChange,
+    app_edits,
+    fingerprint,
+    scheme_key,
+    shown,
+)
 from monitoring.models import MonitoringQuarter, Scheme, SchemeQuarter
-from monitoring.tracker import LABELS, Problem, Tracker, TrackerRow, read_tracker
+from monitoring.tracker import (
+    LABELS,
+    PROGRESS_EVERY,
+    Problem,
+    Progress,
+    Tracker,
+    TrackerRow,
+    latest_first,
+    read_tracker,
+    scheme_identity,
+)
 from plans.models import Directorate, Portfolio, ServiceArea
 from plans.rules import can
 from recovery.audit import changed_by
@@ -41,6 +60,16 @@ class ImportSummary:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     committed: bool = False
+    # Every scheme the file would add or change, each field old → new (monitoring.import_changes).
+    changes: list[SchemeChange] = field(default_factory=list)
+    skipped: int = 0  # rows that would change, of schemes finance unticked: not written
+    fingerprint: str = ""  # of the file and the changes: the confirm must find the same
+    stale: bool = False  # the confirm found other changes than the preview showed: nothing written
+
+    @property
+    def flagged(self) -> list[SchemeChange]:
+        """The schemes whose change would overwrite an edit made in the app since the last import."""
+        return [change for change in self.changes if change.flagged]
 
     @property
     def ok(self) -> bool:
@@ -221,18 +250,33 @@ class _Writes:
             self.changed_quarters[id(row)] = row
 
     def flush(self) -> None:
-        bulk_create_with_history(list(self.new_schemes.values()), Scheme, default_user=self.user)
+        # Each history record says it came from an import: the next preview tells an edit made
+        # in the app since from the import itself.
+        reason = IMPORT_REASON
+        bulk_create_with_history(
+            list(self.new_schemes.values()), Scheme, default_user=self.user, default_change_reason=reason
+        )
         if self.changed_schemes:
             bulk_update_with_history(
-                list(self.changed_schemes.values()), Scheme, fields=list(SCHEME_FIELDS), default_user=self.user
+                list(self.changed_schemes.values()),
+                Scheme,
+                fields=list(SCHEME_FIELDS),
+                default_user=self.user,
+                default_change_reason=reason,
             )
         for row in self.new_quarters.values():
             row.scheme = row.scheme  # the scheme has its primary key now
-        bulk_create_with_history(list(self.new_quarters.values()), SchemeQuarter, default_user=self.user)
+        bulk_create_with_history(
+            list(self.new_quarters.values()), SchemeQuarter, default_user=self.user, default_change_reason=reason
+        )
         if self.changed_quarters:
             fields = [*QUARTER_FIELDS, "rag", "rag_reason", "updated_by", "version", "updated_at"]
             bulk_update_with_history(
-                list(self.changed_quarters.values()), SchemeQuarter, fields=fields, default_user=self.user
+                list(self.changed_quarters.values()),
+                SchemeQuarter,
+                fields=fields,
+                default_user=self.user,
+                default_change_reason=reason,
             )
 
 
@@ -265,7 +309,19 @@ def _find_area(
     return area
 
 
-def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary:
+def _apply(
+    tracker: Tracker,
+    *,
+    data: bytes,
+    write: bool,
+    user: User | None,
+    only: set[str] | None = None,
+    expected_fingerprint: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Preview (``write`` False) or import the tracker's rows. ``only``: the keys of the schemes
+    finance left ticked (None: every scheme); ``expected_fingerprint``: the preview's, which the
+    changes found now must match, or nothing is written (``stale``)."""
     summary = ImportSummary(errors=list(tracker.errors), warnings=list(tracker.warnings))
     summary.errors += _length_problems(tracker)
     locked = _locked_periods(tracker.rows)
@@ -286,23 +342,31 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
     lookups = _Lookups(tracker.rows)
     writes = _Writes(user)
     # A scheme new to the database counts once as new; its later rows (another quarter) update it,
-    # in the preview as in the import. The same scheme and quarter twice: the later row wins.
-    new_schemes: set[tuple[str, str, object, str, str]] = set()
-    rows_seen: dict[tuple[str, str, object, str, str, object], int] = {}
-    rags = _RagsSeen()
+    # in the preview as in the import. The same scheme and quarter twice was refused (or, an exact
+    # repeat, dropped) when the file was read.
+    new_schemes: set[tuple[object, ...]] = set()
+    # A scheme's own fields (target, timeline …) come from its latest row (by quarter), so every
+    # row of a scheme agrees on them and a second import of the file finds nothing to change.
+    latest: dict[tuple[object, ...], TrackerRow] = {}
     for row in tracker.rows:
-        identity = (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title)
-        quarter_identity = (*identity, row.quarter)
-        if quarter_identity in rows_seen:
-            summary.warnings.append(
-                Problem(
-                    f"repeats row {rows_seen[quarter_identity]} (the same scheme and quarter): the later row is used.",
-                    tracker.sheet,
-                    row.row,
-                )
-            )
-        rows_seen[quarter_identity] = row.row
-        area = _find_area(row, create=write, user=user, lookups=lookups)
+        identity = scheme_identity(row)
+        if identity not in latest or latest_first(row) > latest_first(latest[identity]):
+            latest[identity] = row
+    schemes_seen: set[tuple[object, ...]] = set()
+    rags = _RagsSeen()
+    listed: dict[str, SchemeChange] = {}
+    # Fields that would change on rows already in the database: (model, pk, field) → the change,
+    # to flag those someone edited in the app since the last import.
+    overwrites: list[tuple[type[Scheme] | type[SchemeQuarter], int, FieldChange]] = []
+    for checked, row in enumerate(tracker.rows, start=1):
+        if progress is not None and checked % PROGRESS_EVERY == 0:
+            progress(checked=checked)
+        identity = scheme_identity(row)
+        first_row_of_scheme = identity not in schemes_seen
+        schemes_seen.add(identity)
+        key_of_scheme = scheme_key(identity)
+        skip = only is not None and key_of_scheme not in only
+        area = _find_area(row, create=write and not skip, user=user, lookups=lookups)
         key = (row.directorate.lower(), row.service_area.lower())
         if area is None and key not in areas_seen:
             summary.new_service_areas.append(f"{row.service_area} ({row.directorate})")
@@ -310,10 +374,12 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
         scheme = None
         if area is not None:
             scheme = lookups.scheme(area, row)
-        values = _scheme_values(row, new=scheme is None)
-        changed = scheme is None
-        if scheme is not None:
-            changed = any(getattr(scheme, name) != value for name, value in values.items())
+        values = _scheme_values(latest[identity], new=scheme is None)
+        # The scheme's own fields change (at most) once, with its first row.
+        scheme_changed = first_row_of_scheme and (
+            scheme is None or any(getattr(scheme, name) != value for name, value in values.items())
+        )
+        changed = scheme_changed
         quarter_row = None
         quarter_values: dict[str, object] = {}
         if scheme is not None and row.quarter is not None:
@@ -341,15 +407,38 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
                 changed = changed or row.has_quarter_figures
             else:
                 changed = changed or any(getattr(quarter_row, name) != value for name, value in quarter_values.items())
-        if scheme is None and identity in new_schemes:
-            summary.updated += 1  # a later row of a scheme this file creates
+        row_changes = _row_changes(
+            row,
+            scheme=scheme if first_row_of_scheme else None,
+            scheme_values=values if scheme_changed else {},
+            quarter_row=quarter_row,
+            quarter_values=quarter_values if (quarter_row is not None or row.has_quarter_figures) else {},
+            overwrites=overwrites,
+        )
+        if row_changes or (scheme is None and first_row_of_scheme):
+            entry = listed.setdefault(
+                key_of_scheme,
+                SchemeChange(
+                    key=key_of_scheme,
+                    title=f"{row.ref} {row.title}".strip(),
+                    service_area=row.service_area,
+                    year=str(row.financial_year),
+                    new=scheme is None,
+                ),
+            )
+            entry.rows.append(row.row)
+            entry.changes += row_changes
+        if identity in new_schemes:
+            kind = "updated"  # a later row of a scheme this file creates
         elif scheme is None:
-            summary.new += 1
+            kind = "new"
             new_schemes.add(identity)
-        elif changed:
-            summary.updated += 1
         else:
-            summary.unchanged += 1
+            kind = "updated" if changed else "unchanged"
+        if skip and kind != "unchanged":
+            summary.skipped += 1  # finance unticked the scheme: left as it is
+            continue
+        setattr(summary, kind, getattr(summary, kind) + 1)
         if not write or not changed or area is None:
             continue
         if scheme is None:
@@ -362,10 +451,11 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
                 title=row.title,
                 order=lookups.counts[count_key],
             )
-        for name, value in values.items():
-            setattr(scheme, name, value)
-        writes.scheme(scheme)
-        lookups.add_scheme(scheme, row)
+        if scheme_changed:
+            for name, value in values.items():
+                setattr(scheme, name, value)
+            writes.scheme(scheme)
+            lookups.add_scheme(scheme, row)
         if row.quarter is not None and (row.has_quarter_figures or quarter_row is not None):
             quarter_row = quarter_row or SchemeQuarter(scheme=scheme, quarter=row.quarter)
             for name, value in quarter_values.items():
@@ -373,28 +463,111 @@ def _apply(tracker: Tracker, *, write: bool, user: User | None) -> ImportSummary
             quarter_row.updated_by = user
             writes.quarter(quarter_row)
             lookups.quarters[(id(scheme) if scheme.pk is None else scheme.pk, int(row.quarter))] = quarter_row
+    _flag_app_edits(overwrites)
+    summary.changes = list(listed.values())
+    summary.fingerprint = fingerprint(data, summary.changes)
+    if expected_fingerprint is not None and expected_fingerprint != summary.fingerprint:
+        summary.stale = True
+        return summary
+    if progress is not None:
+        progress(checked=len(tracker.rows))
     if write and not summary.errors:
         writes.flush()
+        if progress is not None:
+            progress(written=summary.new + summary.updated)
     return summary
 
 
-def tracker_preview(*, source: bytes | BinaryIO) -> ImportSummary:
-    """What importing the tracker would do, without changing anything."""
-    tracker = read_tracker(source)
-    return _apply(tracker, write=False, user=None)
+def _row_changes(
+    row: TrackerRow,
+    *,
+    scheme: Scheme | None,
+    scheme_values: dict[str, object],
+    quarter_row: SchemeQuarter | None,
+    quarter_values: dict[str, object],
+    overwrites: list[tuple[type[Scheme] | type[SchemeQuarter], int, FieldChange]],
+) -> list[FieldChange]:
+    """Each field the row would set, old → new ("—" where there is nothing yet)."""
+    changes = []
+    saved = scheme if scheme is not None and scheme.pk is not None else None
+    for name, value in scheme_values.items():
+        old = getattr(saved, name) if saved is not None else None
+        if saved is not None and old == value:
+            continue
+        if saved is None and value in (None, "", False):
+            continue  # a new scheme: only what the file gives
+        change = FieldChange("", name, shown(name, old) if saved is not None else "—", shown(name, value))
+        changes.append(change)
+        if saved is not None:
+            overwrites.append((Scheme, saved.pk, change))
+    where = row.quarter.label if row.quarter is not None else ""
+    for name, value in quarter_values.items():
+        exists = quarter_row is not None and quarter_row.pk is not None
+        old = getattr(quarter_row, name) if exists else None
+        if exists and old == value:
+            continue
+        if not exists and value in (None, ""):
+            continue
+        change = FieldChange(where, name, shown(name, old) if exists else "—", shown(name, value))
+        changes.append(change)
+        if exists and quarter_row is not None and quarter_row.pk is not None:
+            overwrites.append((SchemeQuarter, quarter_row.pk, change))
+    return changes
 
 
-def tracker_import(*, source: bytes | BinaryIO, user: User | None) -> ImportSummary:
+def _flag_app_edits(overwrites: list[tuple[type[Scheme] | type[SchemeQuarter], int, FieldChange]]) -> None:
+    """Mark each change that would overwrite an edit made in the app since the row's last
+    import, naming who and when (from the history: one query per model)."""
+    for model in (Scheme, SchemeQuarter):
+        wanted: dict[int, set[str]] = {}
+        for owner, pk, change in overwrites:
+            if owner is model:
+                wanted.setdefault(pk, set()).add(change.name)
+        edits = app_edits(model, wanted)
+        for owner, pk, change in overwrites:
+            if owner is model and (pk, change.name) in edits:
+                change.edited_by, change.edited_at, change.imported_before = edits[(pk, change.name)]
+
+
+def tracker_preview(*, source: bytes | BinaryIO, progress: Progress | None = None) -> ImportSummary:
+    """What importing the tracker would do, without changing anything: the counts, every
+    problem, and every scheme it would add or change with each field old → new (flagging those
+    edited in the app since the last import) and the fingerprint the confirm must match."""
+    data = source if isinstance(source, bytes) else source.read()
+    return _apply(read_tracker(data, progress=progress), data=data, write=False, user=None, progress=progress)
+
+
+def tracker_import(
+    *,
+    source: bytes | BinaryIO,
+    user: User | None,
+    only: set[str] | None = None,
+    expected_fingerprint: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
     """Import the tracker in one transaction: all of it, or (with any error) none of it.
 
-    ``user`` None is the command line, run by someone with access to the server."""
+    ``only``: the keys (``SchemeChange.key``) of the schemes to write; the others are left as
+    they are (None: all). ``expected_fingerprint``: the preview's; if the file or the database
+    has changed what the import would do since, nothing is written and the summary is
+    ``stale`` (the caller shows the new preview). ``user`` None is the command line, run by
+    someone with access to the server."""
     if user is not None and not can(user, "monitoring.import_tracker"):
         raise PermissionDenied("Only finance officers can import a savings tracker.")
-    tracker = read_tracker(source)
+    data = source if isinstance(source, bytes) else source.read()
+    tracker = read_tracker(data, progress=progress)
     try:
         with transaction.atomic():
-            summary = _apply(tracker, write=True, user=user)
-            if summary.errors:
+            summary = _apply(
+                tracker,
+                data=data,
+                write=True,
+                user=user,
+                only=only,
+                expected_fingerprint=expected_fingerprint,
+                progress=progress,
+            )
+            if summary.errors or summary.stale:
                 raise ImportFailed(summary)
     except ImportFailed as failure:
         return failure.summary

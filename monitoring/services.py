@@ -288,11 +288,14 @@ def _check_rag_change(*, before: RAG | None, after: RAG | None, reason: str) -> 
 
 
 @transaction.atomic
-def plan_update_return(*, update: PlanUpdate, user: User, comments: str) -> PlanUpdate:
+def plan_update_return(
+    *, update: PlanUpdate, user: User, comments: str, expected_version: int | None = None
+) -> PlanUpdate:
     """Finance returns a submitted update to its manager with comments."""
     update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
     ensure_unlocked(update.period)
     _require(user, "monitoring.review_update", update)
+    check_version(update, expected_version)
     if not comments.strip():
         raise ValidationError({"finance_comments": "Say what needs to change before the update is returned."})
     bump(update)
@@ -306,13 +309,20 @@ def plan_update_return(*, update: PlanUpdate, user: User, comments: str) -> Plan
 
 @transaction.atomic
 def plan_update_approve(
-    *, update: PlanUpdate, user: User, rag: RAG | None = None, reason: str = "", comments: str = ""
+    *,
+    update: PlanUpdate,
+    user: User,
+    rag: RAG | None = None,
+    reason: str = "",
+    comments: str = "",
+    expected_version: int | None = None,
 ) -> PlanUpdate:
     """Finance approves a submitted update and sets the plan's RAG for the quarter (by default
     the status the manager's answer implies)."""
     update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
     ensure_unlocked(update.period)
     _require(user, "monitoring.review_update", update)
+    check_version(update, expected_version)
     new_rag = rag or update.implied_rag
     if new_rag is None:
         raise ValidationError({"rag": "Set the plan's RAG for the quarter."})
@@ -330,11 +340,14 @@ def plan_update_approve(
 
 
 @transaction.atomic
-def plan_update_set_rag(*, update: PlanUpdate, user: User, rag: RAG, reason: str = "") -> PlanUpdate:
+def plan_update_set_rag(
+    *, update: PlanUpdate, user: User, rag: RAG, reason: str = "", expected_version: int | None = None
+) -> PlanUpdate:
     """Finance sets (or changes) a plan's RAG for the quarter."""
     update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
     ensure_unlocked(update.period)
     _require(user, "monitoring.set_plan_rag", update.plan)
+    check_version(update, expected_version)
     before = update.rag_status or previous_plan_rag(update)
     if before == rag and update.rag_status == rag:
         return update
@@ -363,6 +376,7 @@ class ReviewDecision(enum.StrEnum):
         }[self]
 
 
+@transaction.atomic
 def plan_update_review(
     *,
     update: PlanUpdate,
@@ -371,31 +385,46 @@ def plan_update_review(
     rag: RAG | None = None,
     reason: str = "",
     comments: str = "",
+    expected_version: int | None = None,
 ) -> PlanUpdate:
     """Finance's decision on a plan's update: approve it (setting the plan's RAG), return it to
     its manager with comments, or only set (change) the plan's RAG for the quarter.
 
     ``decision`` None is a review form that could not be read: refused with a message, after
-    the same permission check (a finance officer who may review or set the RAG)."""
-    may_set_rag = can(user, "monitoring.set_plan_rag", update.plan) and update.status != PlanUpdate.Status.DRAFT
-    may_review = can(user, "monitoring.review_update", update)
-    allowed = {
-        ReviewDecision.SET_RAG: may_set_rag,
-        ReviewDecision.APPROVE: may_review,
-        ReviewDecision.RETURN: may_review,
-        None: may_review or may_set_rag,
-    }[decision]
-    if not allowed:
+    the same permission check (a finance officer who may review or set the RAG).
+    ``expected_version`` is the update's version the review form was opened at: if the manager
+    (or another finance officer) has saved it since, ConcurrentEdit is raised and nothing is
+    recorded."""
+    if can(user, "monitoring.set_plan_rag", update.plan):
+        # A finance officer's form opened before someone else's save is a conflict (409, their
+        # changes shown), even where that save (an approval, a return) means the decision typed
+        # is no longer open: they should see what happened, not a bare refusal.
+        check_version(PlanUpdate.objects.select_for_update().get(pk=update.pk), expected_version)
+    if not plan_update_review_allowed(user=user, update=update, decision=decision):
         raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
     if decision is None:
         raise ValidationError("Choose whether to approve the update or return it.")
     if decision == ReviewDecision.SET_RAG:
         if rag is None:
             raise ValidationError({"rag": "Choose the plan's RAG."})
-        return plan_update_set_rag(update=update, user=user, rag=rag, reason=reason)
+        return plan_update_set_rag(update=update, user=user, rag=rag, reason=reason, expected_version=expected_version)
     if decision == ReviewDecision.RETURN:
-        return plan_update_return(update=update, user=user, comments=comments)
-    return plan_update_approve(update=update, user=user, rag=rag, reason=reason, comments=comments)
+        return plan_update_return(update=update, user=user, comments=comments, expected_version=expected_version)
+    return plan_update_approve(
+        update=update, user=user, rag=rag, reason=reason, comments=comments, expected_version=expected_version
+    )
+
+
+def plan_update_review_allowed(*, user: User, update: PlanUpdate, decision: ReviewDecision | None = None) -> bool:
+    """Whether ``user`` may record ``decision`` on the update (None: any review decision)."""
+    may_set_rag = can(user, "monitoring.set_plan_rag", update.plan) and update.status != PlanUpdate.Status.DRAFT
+    may_review = can(user, "monitoring.review_update", update)
+    return {
+        ReviewDecision.SET_RAG: may_set_rag,
+        ReviewDecision.APPROVE: may_review,
+        ReviewDecision.RETURN: may_review,
+        None: may_review or may_set_rag,
+    }[decision]
 
 
 # Savings schemes ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -25,6 +26,11 @@ MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bom
 MAX_ROWS = 20_000
 MAX_COLUMNS = 256  # cells read per row: a tracker has about twenty columns
 HEADER_SEARCH_ROWS = 20
+PROGRESS_EVERY = 1000  # rows between two progress reports
+
+# Called as an import goes: progress(read=rows read so far) here, then checked= and written= by
+# monitoring.imports. A background job's ``ctx.progress`` and the command line's bar fit it.
+Progress = Callable[..., None]
 
 AMOUNT_COLUMNS = tuple(figure.name for figure in AMOUNT_FIGURES)
 QUARTER_AMOUNTS = QUARTER_FIGURE_NAMES
@@ -205,7 +211,7 @@ def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> int | None:
     return None
 
 
-def _sheet_rows(sheet: Any) -> list[tuple[int, tuple[Any, ...]]]:
+def _sheet_rows(sheet: Any, progress: Progress | None = None) -> list[tuple[int, tuple[Any, ...]]]:
     """The sheet's non-empty rows as (Excel row number, values), read from the cells themselves.
 
     A sheet's declared size (its ``<dimension>`` record) is not trusted: some tools write one
@@ -222,12 +228,14 @@ def _sheet_rows(sheet: Any) -> list[tuple[int, tuple[Any, ...]]]:
         if not end:
             continue
         rows.append((number, tuple(raw[:end])))
+        if progress is not None and len(rows) % PROGRESS_EVERY == 0:
+            progress(read=len(rows))
         if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
             raise TrackerUnreadable(f"The sheet has more than {MAX_ROWS:,} rows: split it into smaller files.")
     return rows
 
 
-def read_tracker(source: bytes | BinaryIO) -> Tracker:
+def read_tracker(source: bytes | BinaryIO, *, progress: Progress | None = None) -> Tracker:
     """Read and check a tracker workbook. Raises TrackerUnreadable when the file itself cannot be
     read; otherwise returns every row that could be read, and every error and warning."""
     data = source if isinstance(source, bytes) else source.read()
@@ -243,7 +251,9 @@ def read_tracker(source: bytes | BinaryIO) -> Tracker:
         sheet = sheet or workbook.worksheets[0]
         try:
             # openpyxl reads a sheet only as its rows are asked for: a damaged one fails here.
-            rows = _sheet_rows(sheet)
+            rows = _sheet_rows(sheet, progress)
+            if progress is not None:
+                progress(read=len(rows))
         except TrackerUnreadable:
             raise
         except Exception as error:  # a damaged sheet raises parser errors of many kinds
@@ -305,7 +315,147 @@ def _read_rows(sheet_name: str, rows: list[tuple[int, tuple[Any, ...]]]) -> Trac
             tracker.rows.append(parsed)
             entries.append(_Scheme(parsed))
     _judge_totals(tracker, sheet_name, entries)
+    _check_repeats(tracker, sheet_name)
+    _check_targets(tracker, sheet_name)
     return tracker
+
+
+# Repeated rows ------------------------------------------------------------------------------
+# One scheme has one row per quarter (and one year-start row without a quarter). A second row
+# for the same scheme and quarter is either an exact repeat (a copy-paste: a warning, imported
+# once) or a contradiction (an error naming both rows and what differs: nothing is imported,
+# because which one is right is for the person who wrote the file to say).
+
+# The fields two rows of one scheme and quarter are compared on, with their labels. The
+# identity (directorate, service area, year, ref, title, quarter) is the same by definition.
+_COMPARED = (
+    "portfolio",
+    "recurrence",
+    "unallocated",
+    "target",
+    *QUARTER_AMOUNTS,
+    "rag",
+    "rag_reason",
+    "timeline",
+    "challenges",
+)
+
+
+def scheme_identity(row: TrackerRow) -> tuple[object, ...]:
+    """The scheme a row is about, whatever its quarter."""
+    return (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title)
+
+
+def latest_first(row: TrackerRow) -> tuple[int, int]:
+    """Sort key of a scheme's rows, latest last: by quarter (a year-start row first), then by
+    row. The scheme's own fields (target, timeline, challenges …) come from its latest row."""
+    return (int(row.quarter) if row.quarter is not None else 0, row.row)
+
+
+def row_identity(row: TrackerRow) -> tuple[object, ...]:
+    """The scheme and quarter a row is about: a scheme is matched by directorate and service
+    area (without case), financial year, ref and title."""
+    return (row.directorate.lower(), row.service_area.lower(), row.financial_year, row.ref, row.title, row.quarter)
+
+
+def scheme_name(row: TrackerRow) -> str:
+    """'scheme 2Bii Reduced agency spend (Living and Ageing Well)'."""
+    return f"scheme {f'{row.ref} {row.title}'.strip()} ({row.service_area})"
+
+
+def _value_of(row: TrackerRow, name: str) -> object:
+    if name == "target":
+        return row.target
+    if name in QUARTER_AMOUNTS:
+        return row.figures.get(name)
+    if name == "portfolio":
+        return row.portfolio.lower()
+    return getattr(row, name)
+
+
+def _shown_value(row: TrackerRow, name: str) -> str:
+    value = _value_of(row, name)
+    if value is None or value == "":
+        return "blank"
+    if isinstance(value, Decimal):
+        return format_pounds(value, places=2).removesuffix(".00")
+    if isinstance(value, RAG):
+        return value.label
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    text = row.portfolio if name == "portfolio" else str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "…")
+
+
+def _check_repeats(tracker: Tracker, sheet: str) -> None:
+    """A scheme and quarter given by more than one row: an exact repeat is a warning and is
+    imported once (the later row is dropped); rows that differ are an error naming both rows
+    and every value that differs."""
+    first: dict[tuple[object, ...], TrackerRow] = {}
+    kept: list[TrackerRow] = []
+    for row in tracker.rows:
+        identity = row_identity(row)
+        earlier = first.get(identity)
+        if earlier is None:
+            first[identity] = row
+            kept.append(row)
+            continue
+        when = f"{row.financial_year} {row.quarter.label}" if row.quarter else f"{row.financial_year} (no quarter)"
+        differences = [name for name in _COMPARED if _value_of(earlier, name) != _value_of(row, name)]
+        if not differences:
+            tracker.warnings.append(
+                Problem(
+                    f"repeats row {earlier.row} exactly ({scheme_name(row)} for {when}): imported once.",
+                    sheet,
+                    row.row,
+                )
+            )
+            continue
+        amounts = {"target", *QUARTER_AMOUNTS, "rag"}
+        what = "figures" if any(name in amounts for name in differences) else "details"
+        detail = "; ".join(
+            f"{LABELS[name]} {_shown_value(earlier, name)} in row {earlier.row}, "
+            f"{_shown_value(row, name)} in row {row.row}"
+            for name in differences
+        )
+        tracker.errors.append(
+            Problem(
+                f"rows {earlier.row} and {row.row} are both {scheme_name(row)} for {when} with different {what} "
+                f"({detail}): keep one row for each scheme and quarter.",
+                sheet,
+            )
+        )
+        kept.append(row)
+    tracker.rows = kept
+
+
+def _check_targets(tracker: Tracker, sheet: str) -> None:
+    """A scheme has one full-year target: rows of one scheme (for different quarters) that
+    state different targets are a warning naming the rows; the latest quarter's is used (a
+    target revised during the year), whatever order the rows are in."""
+    by_scheme: dict[tuple[object, ...], list[TrackerRow]] = {}
+    for row in tracker.rows:
+        rows = by_scheme.setdefault(scheme_identity(row), [])
+        if all(other.quarter != row.quarter for other in rows):  # a repeated quarter is an error already
+            rows.append(row)
+    for rows in by_scheme.values():
+        if len({row.target for row in rows}) < 2:
+            continue
+        latest = max(rows, key=latest_first)
+        numbers = [str(row.row) for row in rows]
+        stated = ", ".join(
+            f"{format_pounds(row.target, places=2).removesuffix('.00')} for "
+            f"{row.quarter.label if row.quarter else 'the year start'}"
+            for row in rows
+        )
+        tracker.warnings.append(
+            Problem(
+                f"rows {', '.join(numbers[:-1])} and {numbers[-1]} give {scheme_name(latest)} of "
+                f"{latest.financial_year} different targets ({stated}): a scheme has one full-year target; "
+                f"the latest quarter's ({latest.quarter.label if latest.quarter else 'the year start'}) is used.",
+                sheet,
+            )
+        )
 
 
 # Stated totals ------------------------------------------------------------------------------

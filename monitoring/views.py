@@ -248,7 +248,7 @@ def plan_update_list(request: HttpRequest, year: FinancialYear, quarter: Quarter
 
 
 def _progress_forms(
-    request: HttpRequest, plan: Any, update: PlanUpdate | None
+    data: Any, plan: Any, update: PlanUpdate | None
 ) -> list[tuple[Any, MilestoneProgressForm, list[MilestoneProgress]]]:
     existing = {item.milestone_id: item for item in (update.milestone_progress.all() if update else [])}
     slippage = selectors.milestone_slippage(plan)
@@ -256,7 +256,7 @@ def _progress_forms(
     for milestone in plan.milestones.all():
         item = existing.get(milestone.pk)
         initial = {"status": item.status, "revised_due_text": item.revised_due_text} if item else {}
-        form = MilestoneProgressForm(request.POST or None, prefix=f"milestone-{milestone.pk}", initial=initial)
+        form = MilestoneProgressForm(data, prefix=f"milestone-{milestone.pk}", initial=initial)
         forms.append((milestone, form, slippage.get(milestone.pk, [])))
     return forms
 
@@ -278,7 +278,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             raise PermissionDenied("This update cannot be changed by you now.")
         access.check_edit()
     submitting = "submit" in request.POST
-    progress_forms = _progress_forms(request, plan, update)
+    progress_forms = _progress_forms(request.POST or None, plan, update)
     form = PlanUpdateForm(request.POST or None, instance=update, submitting=submitting) if access.can_edit else None
     status = 200
     conflict = None
@@ -322,10 +322,40 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
                 )
                 return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
         status = 400
-    review_form = None
-    if update is not None and not access.locked and (access.can_review or access.can_set_rag):
+    return _update_page(
+        request,
+        plan=plan,
+        update=update,
+        access=access,
+        unreadable=unreadable,
+        form=form,
+        progress_forms=progress_forms,
+        conflict=conflict,
+        status=409 if conflict else status,
+    )
+
+
+def _update_page(
+    request: HttpRequest,
+    *,
+    plan: Any,
+    update: PlanUpdate | None,
+    access: services.UpdateAccess,
+    unreadable: bool,
+    form: PlanUpdateForm | None,
+    progress_forms: list[tuple[Any, MilestoneProgressForm, list[MilestoneProgress]]],
+    conflict: ConcurrentEdit | None = None,
+    review_form: ReviewForm | None = None,
+    review_conflict: ConcurrentEdit | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = current_user(request)
+    if review_form is None and update is not None and not access.locked and (access.can_review or access.can_set_rag):
         review_form = ReviewForm(
-            initial={"rag": (update.rag or (update.implied_rag.value if update.implied_rag else ""))}
+            initial={
+                "rag": (update.rag or (update.implied_rag.value if update.implied_rag else "")),
+                "version": update.version,
+            }
         )
     return render(
         request,
@@ -338,6 +368,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             "progress_forms": progress_forms,
             "progress_form_list": [pform for _, pform, _ in progress_forms],
             "review_form": review_form,
+            "review_conflict": review_conflict,
             "can_review": access.can_review,
             "locked": access.locked,
             "previous_rag": services.previous_plan_rag(update) if update else None,
@@ -350,7 +381,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             "quarters": list(Quarter),
             "conflict": conflict,
         },
-        status=409 if conflict else status,
+        status=status,
     )
 
 
@@ -362,6 +393,11 @@ def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
     update = get_object_or_404(PlanUpdate, plan=plan, quarter=quarter)
     if not can(user, "monitoring.read_update", update):
         raise Http404("No update has been submitted for this quarter.")
+    if not services.plan_update_review_allowed(user=user, update=update):
+        raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
+    expected_version = posted_version(request.POST)
+    if expected_version is None:
+        return missing_version(request)
     form = ReviewForm(request.POST)
     decision = form.decision_value()
     try:
@@ -372,6 +408,25 @@ def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
             rag=form.rag_value(),
             reason=form.cleaned_data.get("rag_reason", ""),
             comments=form.cleaned_data.get("comments", ""),
+            expected_version=expected_version,
+        )
+    except ConcurrentEdit as error:
+        # The manager (or another finance officer) saved the update since this form was opened:
+        # show the update as it is now, their changes, and the review as typed, not yet recorded.
+        keep_typed(form, request.POST, error)
+        current = selectors.plan_update_for(plan=plan, quarter=quarter)
+        access = services.plan_update_access(user=user, plan=plan, quarter=quarter, update=current)
+        return _update_page(
+            request,
+            plan=plan,
+            update=current,
+            access=access,
+            unreadable=False,
+            form=PlanUpdateForm(instance=current) if access.can_edit else None,
+            progress_forms=_progress_forms(None, plan, current),
+            review_form=form,
+            review_conflict=error,
+            status=409,
         )
     except ValidationError as error:
         for message in error.messages:

@@ -180,10 +180,15 @@ def plan_update(
 
 
 @transaction.atomic
-def plan_submit(*, plan: DeficitRecoveryPlan, user: User) -> DeficitRecoveryPlan:
-    """Submit a draft plan. After this it is read-only to its manager."""
+def plan_submit(*, plan: DeficitRecoveryPlan, user: User, expected_version: int | None = None) -> DeficitRecoveryPlan:
+    """Submit a draft plan. After this it is read-only to its manager.
+
+    ``expected_version`` is the version of the plan the Submit button was shown with: if someone
+    has saved the plan since, ConcurrentEdit is raised and it is not submitted (the manager
+    would otherwise submit content they have not seen)."""
     plan = DeficitRecoveryPlan.objects.select_for_update().get(pk=plan.pk)
     _require(user, "plans.submit_plan", plan)
+    check_version(plan, expected_version)
     errors = plan_submission_errors(values={name: getattr(plan, name) for name in REQUIRED_FOR_SUBMISSION})
     if errors:
         raise ValidationError(errors)

@@ -58,7 +58,12 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for_user(user=current_user(request), pk=pk)
+    return _plan_detail_page(request, selectors.plan_for_user(user=current_user(request), pk=pk))
+
+
+def _plan_detail_page(
+    request: HttpRequest, plan: DeficitRecoveryPlan, *, conflict: ConcurrentEdit | None = None
+) -> HttpResponse:
     # "updates" is the reverse relation from monitoring.PlanUpdate, prefetched by the selector.
     user = current_user(request)
     # Drafts are private: an update the user may not read is listed as not submitted.
@@ -78,7 +83,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history_of(plan, since=None if drafting_seen else plan.submitted_at),
             "can_edit": can(request.user, "plans.change_plan", plan),
             "attachment_form": AttachmentForm(),
+            "conflict": conflict,
         },
+        status=409 if conflict else 200,
     )
 
 
@@ -178,8 +185,16 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_user(user=current_user(request), pk=pk)
+    if not can(request.user, "plans.submit_plan", plan):
+        raise PermissionDenied("This plan cannot be submitted: it has been submitted, or it is not yours.")
+    expected_version = posted_version(request.POST)
+    if expected_version is None:
+        return missing_version(request)
     try:
-        services.plan_submit(plan=plan, user=current_user(request))
+        services.plan_submit(plan=plan, user=current_user(request), expected_version=expected_version)
+    except ConcurrentEdit as error:
+        # Someone saved the plan after this page was shown: show it as it is now, not submitted.
+        return _plan_detail_page(request, selectors.plan_for_user(user=current_user(request), pk=pk), conflict=error)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

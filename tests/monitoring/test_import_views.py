@@ -39,6 +39,12 @@ def confirm_url(token: str) -> str:
     return reverse("monitoring:tracker_confirm", args=[token])
 
 
+def form_of(preview) -> dict[str, object]:
+    """What the preview's form sends as it is shown: its fingerprint and every scheme ticked."""
+    summary = preview.context["summary"]
+    return {"fingerprint": summary.fingerprint, "scheme": [change.key for change in summary.changes]}
+
+
 def upload(client, data: bytes, name: str = "tracker.xlsx"):
     return client.post(UPLOAD, {"file": SimpleUploadedFile(name, data, content_type=XLSX)})
 
@@ -89,7 +95,7 @@ def test_finance_uploads_sees_the_preview_and_confirms(as_finance, finance):
     assert confirm_url(token) in content
     assert state() == before, "the preview imported something"
 
-    confirmed = as_finance.post(confirm_url(token))
+    confirmed = as_finance.post(confirm_url(token), form_of(response))
 
     assert confirmed.status_code == 302
     assert confirmed["Location"] == reverse("monitoring:quarters")
@@ -131,15 +137,16 @@ def test_preview_with_errors_lists_them_and_cannot_be_confirmed(as_finance):
     assert "(value: “Q5”)" in content
     assert response.context["token"] == ""
     assert "/confirm/" not in content
-    assert stored_uploads() == []
+    assert [name for name in stored_uploads() if name.endswith(".xlsx")] == []  # only the list of problems
     assert Scheme.objects.count() == 0
 
 
 def test_a_token_is_confirmed_once(as_finance):
-    token = upload(as_finance, TRACKER_004.read_bytes()).context["token"]
-    assert as_finance.post(confirm_url(token)).status_code == 302
+    preview = upload(as_finance, TRACKER_004.read_bytes())
+    token = preview.context["token"]
+    assert as_finance.post(confirm_url(token), form_of(preview)).status_code == 302
     before = state()
-    again = as_finance.post(confirm_url(token), follow=True)
+    again = as_finance.post(confirm_url(token), form_of(preview), follow=True)
     assert again.redirect_chain == [(UPLOAD, 302)]
     assert "That upload is not waiting to be imported: upload the file again." in messages_of(again)
     assert state() == before
@@ -147,16 +154,17 @@ def test_a_token_is_confirmed_once(as_finance):
 
 def test_confirm_with_another_sessions_token_imports_nothing(client, finance, administrator):
     client.force_login(finance)
-    token = upload(client, TRACKER_004.read_bytes()).context["token"]
+    preview = upload(client, TRACKER_004.read_bytes())
+    token = preview.context["token"]
 
     other = Client()
     other.force_login(administrator)
-    response = other.post(confirm_url(token), follow=True)
+    response = other.post(confirm_url(token), form_of(preview), follow=True)
 
     assert response.redirect_chain == [(UPLOAD, 302)]
     assert "That upload is not waiting to be imported: upload the file again." in messages_of(response)
     assert Scheme.objects.count() == 0
-    assert client.post(confirm_url(token)).status_code == 302
+    assert client.post(confirm_url(token), form_of(preview)).status_code == 302
     assert Scheme.objects.count() == 35
 
 
@@ -169,10 +177,10 @@ def test_confirm_with_an_unknown_token(as_finance, token):
 
 
 def test_confirm_after_the_quarter_was_locked_imports_nothing(as_finance, finance):
-    token = upload(as_finance, TRACKER_004.read_bytes()).context["token"]
+    preview = upload(as_finance, TRACKER_004.read_bytes())
     services.quarter_lock(period=Period(FinancialYear(2012), Quarter.Q2), user=finance)
 
-    response = as_finance.post(confirm_url(token))
+    response = as_finance.post(confirm_url(preview.context["token"]), form_of(preview))
 
     assert response.status_code == 400
     assert "Q2 2012/13 is locked" in text(response)
@@ -192,12 +200,12 @@ def test_confirm_is_post_only(as_finance):
 def test_others_cannot_upload_confirm_or_download_the_template(client, who, request, finance):
     finance_client = Client()
     finance_client.force_login(finance)
-    token = upload(finance_client, TRACKER_004.read_bytes()).context["token"]
+    preview = upload(finance_client, TRACKER_004.read_bytes())
     client.force_login(request.getfixturevalue(who))
 
     assert client.get(UPLOAD).status_code == 403
     assert upload(client, TRACKER_004.read_bytes()).status_code == 403
-    assert client.post(confirm_url(token)).status_code == 403
+    assert client.post(confirm_url(preview.context["token"]), form_of(preview)).status_code == 403
     assert client.get(TEMPLATE).status_code == 403
     assert Scheme.objects.count() == 0
     assert len(stored_uploads()) == 1  # finance's, nothing of theirs
@@ -216,8 +224,8 @@ def test_anonymous_is_sent_to_sign_in(client):
 
 def test_an_administrator_may_import(client, administrator):
     client.force_login(administrator)
-    token = upload(client, TRACKER_004.read_bytes()).context["token"]
-    assert client.post(confirm_url(token)).status_code == 302
+    preview = upload(client, TRACKER_004.read_bytes())
+    assert client.post(confirm_url(preview.context["token"]), form_of(preview)).status_code == 302
     assert Scheme.objects.count() == 35
 
 
@@ -289,6 +297,6 @@ def test_template_download_reads_back_as_a_tracker(as_finance):
 
 def test_template_imports(as_finance):
     data = as_finance.get(TEMPLATE).content
-    token = upload(as_finance, data).context["token"]
-    assert as_finance.post(confirm_url(token)).status_code == 302
+    preview = upload(as_finance, data)
+    assert as_finance.post(confirm_url(preview.context["token"]), form_of(preview)).status_code == 302
     assert Scheme.objects.get().title == "Example scheme (delete this row)"

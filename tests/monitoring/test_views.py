@@ -91,14 +91,14 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
         "plan_update_review",
         "post",
         "Q2",
-        {"decision": "approve", "rag": "", "rag_reason": "", "comments": ""},
+        {"version": "1", "decision": "approve", "rag": "", "rag_reason": "", "comments": ""},
         statuses(everyone=403, others=404, finance=REDIRECT),
     ),
     (
         "plan_update_review",
         "post",
         "Q2",
-        {"decision": "set_rag", "rag": "RED", "rag_reason": "Recruitment has stopped.", "comments": ""},
+        {"version": "1", "decision": "set_rag", "rag": "RED", "rag_reason": "Recruitment has stopped.", "comments": ""},
         statuses(everyone=403, others=404, finance=REDIRECT),
     ),
     ("plan_update_review", "get", "Q2", {}, statuses(everyone=405, others=405)),
@@ -109,6 +109,9 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
     ("tracker_template", "get", "Q2", {}, IMPORTERS_PAGE),
     ("tracker_confirm", "post", "Q2", {}, statuses(everyone=403, finance=REDIRECT, administrator=REDIRECT)),
     ("tracker_confirm", "get", "Q2", {}, statuses(everyone=405)),
+    # The CSV of a preview's problems: the token is unknown to the session, so an importer gets 404.
+    ("tracker_problems", "get", "Q2", {}, statuses(everyone=403, finance=404, administrator=404)),
+    ("tracker_problems", "post", "Q2", {}, statuses(everyone=405)),
     # Importing Word plans: service managers, into the service areas they manage.
     ("plan_import", "get", "Q2", {}, statuses(everyone=403, manager=200, others=200)),
     ("plan_import", "post", "Q2", {"file": ""}, statuses(everyone=403, manager=400, others=400)),
@@ -609,6 +612,9 @@ def filed(client, manager, live_plan, milestone):
 
 
 def review(client, plan, **data: str):
+    """Finance's review as the form sends it: with the update's current version."""
+    current = PlanUpdate.objects.filter(plan=plan, quarter=Quarter.Q2).first()
+    data.setdefault("version", str(current.version if current else 1))
     return client.post(reverse("monitoring:plan_update_review", args=[plan.pk, Quarter.Q2]), data)
 
 

@@ -190,7 +190,11 @@ def test_permission_matrix(setting, name, request):
     pattern = next(p for p in plan_urls.urlpatterns if p.name == name)
     kwargs = {"pk": target.pk, "attachment_pk": target.attachments.get().pk}
     url = reverse(f"plans:{name}", kwargs={key: kwargs[key] for key in pattern.pattern.converters})
-    data = {"file": SimpleUploadedFile("upload.png", PNG_BYTES)} if name == "attachment_upload" else {}
+    data: dict[str, object] = {}
+    if name == "attachment_upload":
+        data["file"] = SimpleUploadedFile("upload.png", PNG_BYTES)
+    if name == "submit":
+        data["version"] = DeficitRecoveryPlan.objects.get(pk=target.pk).version
     before = (target.attachments.count(), DeficitRecoveryPlan.objects.get(pk=target.pk).status)
 
     response = getattr(client, method)(url, data) if method == "post" else client.get(url)
@@ -205,7 +209,7 @@ def test_permission_matrix(setting, name, request):
 
 def test_submit_by_its_manager_submits_the_plan(client, manager, plan):
     client.force_login(manager)
-    response = client.post(reverse("plans:submit", args=[plan.pk]))
+    response = client.post(reverse("plans:submit", args=[plan.pk]), {"version": plan.version})
     assert response.status_code == 302
     assert response["Location"] == plan.get_absolute_url()
     plan.refresh_from_db()
@@ -217,7 +221,7 @@ def test_submit_with_missing_figures_goes_back_to_the_form(client, manager, plan
     plan.previous_year_budget = None
     plan.save()
     client.force_login(manager)
-    response = client.post(reverse("plans:submit", args=[plan.pk]), follow=True)
+    response = client.post(reverse("plans:submit", args=[plan.pk]), {"version": plan.version}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("plans:edit", args=[plan.pk])
     assert "Give last year&#x27;s budget before submitting." in response.content.decode()
     plan.refresh_from_db()

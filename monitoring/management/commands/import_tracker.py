@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from monitoring.imports import ImportSummary, tracker_import, tracker_preview
 from monitoring.tracker import MAX_BYTES, TrackerUnreadable
@@ -30,9 +31,15 @@ class Command(BaseCommand):
         if path.stat().st_size > MAX_BYTES:
             raise CommandError(f"{path} is larger than the {MAX_BYTES // (1024 * 1024)} MB limit.")
         data = path.read_bytes()
+        bar = _ProgressLine(self.stderr, verbose=options["verbosity"] >= 2)
         try:
-            summary = tracker_preview(source=data) if options["dry_run"] else tracker_import(source=data, user=None)
+            if options["dry_run"]:
+                summary = tracker_preview(source=data, progress=bar)
+            else:
+                summary = tracker_import(source=data, user=None, progress=bar)
+            bar.finish()
         except TrackerUnreadable as error:
+            bar.finish()
             raise CommandError(str(error)) from error
         self._print(summary, dry_run=options["dry_run"])
         if summary.errors:
@@ -48,5 +55,41 @@ class Command(BaseCommand):
             self.stdout.write(f"new service area: {area}")
         for warning in summary.warnings:
             self.stdout.write(f"warning: {warning}")
+        for change in summary.flagged:
+            for item in change.flagged:
+                rows = ", ".join(str(number) for number in change.rows)
+                when = f"{timezone.localtime(item.edited_at):%d/%m/%Y %H:%M}" if item.edited_at else ""
+                self.stdout.write(
+                    f"warning: row {rows}: {change.title} ({change.service_area}) {item.where} {item.label} "
+                    f"was edited in the app by {item.edited_by} on {when} since the last import: "
+                    f"{item.old} → {item.new}".replace("  ", " ")
+                )
         for error in summary.errors:
             self.stderr.write(f"error: {error}")
+
+
+class _ProgressLine:
+    """Rows read, checked and written as the import goes: one line rewritten in place on a
+    terminal; with ``-v 2`` (or when not on a terminal but verbose) one line per report."""
+
+    def __init__(self, stream: Any, *, verbose: bool) -> None:
+        self.stream = stream
+        self.verbose = verbose
+        self.terminal = bool(getattr(stream, "isatty", lambda: False)())
+        self.counts = {"read": 0, "checked": 0, "written": 0}
+        self.shown = False
+
+    def __call__(self, **counts: int) -> None:
+        self.counts.update(counts)
+        text = ", ".join(f"{name} {value:,}" for name, value in self.counts.items()) + " rows"
+        if self.verbose and not self.terminal:
+            self.stream.write(text)
+        elif self.terminal:
+            self.stream.write(f"\r{text}", ending="")
+            self.stream.flush()
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("")
+            self.shown = False
