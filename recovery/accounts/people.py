@@ -24,7 +24,7 @@ from plans.models import ServiceArea
 from plans.roles import Role
 from plans.rules import can
 from recovery.accounts.models import SignInEvent
-from recovery.accounts.services import _names, _set_roles, audit_record, role_names
+from recovery.accounts.services import _names, _set_roles, audit_record, role_change, role_names
 
 MANAGE = "accounts.manage_people"
 
@@ -138,34 +138,25 @@ def _audit(
     *, person: User, created: bool, before: frozenset[str], was_active: bool, by: User, request: HttpRequest | None
 ) -> None:
     after = role_names(person)
-    who = f"(by {by.get_username()})"
+    lines: list[tuple[SignInEvent.Kind, str]] = []
     if created:
-        audit_record(
-            kind=SignInEvent.Kind.ACCOUNT_CREATED,
-            method=SignInEvent.Method.ADMIN,
-            request=request,
-            user=person,
-            detail=f"added on the People page with roles {_names(after)} {who}",
-        )
-    elif after != before:
-        added, removed = after - before, before - after
-        parts = [f"added {_names(added)}"] if added else []
-        parts += [f"removed {_names(removed)}"] if removed else []
-        audit_record(
-            kind=SignInEvent.Kind.ROLES_CHANGED,
-            method=SignInEvent.Method.ADMIN,
-            request=request,
-            user=person,
-            detail=f"{'; '.join(parts)} {who}",
-        )
+        lines.append((SignInEvent.Kind.ACCOUNT_CREATED, f"added on the People page with roles {_names(after)}"))
+    elif change := role_change(before, after):
+        lines.append((SignInEvent.Kind.ROLES_CHANGED, change))
     if was_active != person.is_active:
-        audit_record(
-            kind=SignInEvent.Kind.ROLES_CHANGED,
-            method=SignInEvent.Method.ADMIN,
-            request=request,
-            user=person,
-            detail=f"{'reactivated' if person.is_active else 'deactivated'} {who}",
-        )
+        lines.append((SignInEvent.Kind.ROLES_CHANGED, "reactivated" if person.is_active else "deactivated"))
+    for kind, detail in lines:
+        _record(kind=kind, person=person, detail=detail, by=by, request=request)
+
+
+def _record(*, kind: SignInEvent.Kind, person: User, detail: str, by: User, request: HttpRequest | None) -> None:
+    audit_record(
+        kind=kind,
+        method=SignInEvent.Method.ADMIN,
+        request=request,
+        user=person,
+        detail=f"{detail} (by {by.get_username()})",
+    )
 
 
 def person_send_password_reset(*, person: User, by: User, request: HttpRequest) -> None:
@@ -196,10 +187,6 @@ def person_send_password_reset(*, person: User, by: User, request: HttpRequest) 
         None,
         person.email,
     )
-    audit_record(
-        kind=SignInEvent.Kind.ROLES_CHANGED,
-        method=SignInEvent.Method.ADMIN,
-        request=request,
-        user=person,
-        detail=f"password reset e-mail sent (by {by.get_username()})",
+    _record(
+        kind=SignInEvent.Kind.ROLES_CHANGED, person=person, detail="password reset e-mail sent", by=by, request=request
     )

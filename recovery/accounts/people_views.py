@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -30,40 +31,30 @@ def people_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_add(request: HttpRequest) -> HttpResponse:
     service.people(user=current_user(request))  # refuses anyone but an administrator
-    form = PersonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            person = service.person_save(
-                person=None,
-                data=form.data_for_service(),
-                by=current_user(request),
-                request=request,
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, f"{person.get_full_name() or person.username} has been added.")
-            return redirect("people:change", pk=person.pk)
-    return render(request, "accounts/person_form.html", {"form": form, "person": None})
+    return _person_page(request, None)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_change(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(service.people(user=current_user(request)), pk=pk)
-    form = PersonForm(request.POST or None, initial=person_initial(person))
+    return _person_page(request, get_object_or_404(service.people(user=current_user(request)), pk=pk))
+
+
+def _person_page(request: HttpRequest, person: User | None) -> HttpResponse:
+    form = PersonForm(request.POST or None, initial=person_initial(person) if person else None)
     if request.method == "POST" and form.is_valid():
         try:
-            service.person_save(
-                person=person,
-                data=form.data_for_service(),
-                by=current_user(request),
-                request=request,
+            saved = service.person_save(
+                person=person, data=form.data_for_service(), by=current_user(request), request=request
             )
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, f"{person.get_full_name() or person.username}: saved.")
+            name = saved.get_full_name() or saved.username
+            if person is None:
+                messages.success(request, f"{name} has been added.")
+                return redirect("people:change", pk=saved.pk)
+            messages.success(request, f"{name}: saved.")
             return redirect("people:list")
     return render(request, "accounts/person_form.html", {"form": form, "person": person})
 

@@ -240,18 +240,24 @@ def roles_changed_in_admin(
     *, user: User, before: frozenset[str], after: frozenset[str], by: Any, request: HttpRequest | None
 ) -> None:
     """Record a change of ``user``'s roles made by an administrator (nothing if none changed)."""
-    added, removed = after - before, before - after
-    parts = [f"added {_names(added)}"] if added else []
-    parts += [f"removed {_names(removed)}"] if removed else []
-    if not parts:
+    change = role_change(before, after)
+    if not change:
         return
     audit_record(
         kind=SignInEvent.Kind.ROLES_CHANGED,
         method=SignInEvent.Method.ADMIN,
         request=request,
         user=user,
-        detail=f"{'; '.join(parts)} (by {by.get_username()})",
+        detail=f"{change} (by {by.get_username()})",
     )
+
+
+def role_change(before: frozenset[str], after: frozenset[str]) -> str:
+    """The roles added and removed, in words ("added Executive; removed Finance officer"), or ""."""
+    added, removed = after - before, before - after
+    parts = [f"added {_names(added)}"] if added else []
+    parts += [f"removed {_names(removed)}"] if removed else []
+    return "; ".join(parts)
 
 
 class IdentityMoveRefused(Exception):
