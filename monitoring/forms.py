@@ -74,7 +74,8 @@ class MilestoneProgressForm(CleanTextMixin, forms.Form):
 
 
 class ReviewForm(CleanTextMixin, forms.Form):
-    # The update's version the form was opened at (optimistic locking; recovery.concurrency).
+    # The update's version the form was opened at (optimistic locking; recovery.concurrency),
+    # carried through the confirmation page.
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     decision = forms.ChoiceField(
         choices=[

@@ -219,6 +219,45 @@ def monitoring_quarter(period: Period) -> MonitoringQuarter | None:
     )
 
 
+@dataclass(frozen=True)
+class LockSummary:
+    """What locking a quarter freezes, and what is still open in it (for the confirmation page)."""
+
+    plans: int  # submitted plans of the year
+    updates_published: int  # updates submitted or approved for the quarter
+    updates_awaiting_review: int
+    schemes: int  # schemes of the year, the unallocated requirement not counted
+    schemes_rated: int
+
+    @property
+    def plans_without_update(self) -> int:
+        return self.plans - self.updates_published
+
+    @property
+    def schemes_not_rated(self) -> int:
+        return self.schemes - self.schemes_rated
+
+
+def quarter_lock_summary(period: Period) -> LockSummary:
+    """Counts for the lock's confirmation page: three queries."""
+    plans = DeficitRecoveryPlan.objects.filter(
+        financial_year=period.year, status=DeficitRecoveryPlan.Status.SUBMITTED
+    ).count()
+    updates = (
+        PlanUpdate.objects.published()
+        .for_period(period)
+        .aggregate(published=Count("pk"), awaiting=Count("pk", filter=Q(status=PlanUpdate.Status.SUBMITTED)))
+    )
+    schemes = Scheme.objects.for_year(period.year).filter(is_unallocated=False)
+    return LockSummary(
+        plans=plans,
+        updates_published=updates["published"],
+        updates_awaiting_review=updates["awaiting"],
+        schemes=schemes.count(),
+        schemes_rated=SchemeQuarter.objects.filter(scheme__in=schemes, quarter=period.quarter).exclude(rag="").count(),
+    )
+
+
 def quarter_events(period: Period) -> QuerySet[QuarterLockEvent]:
     return QuarterLockEvent.objects.filter(
         monitoring_quarter__financial_year=period.year, monitoring_quarter__quarter=period.quarter

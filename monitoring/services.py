@@ -259,16 +259,48 @@ def plan_update_save(
         if name in fields:
             setattr(update, name, fields[name] or "")
     if submit:
-        errors = update_submission_errors(
-            values={name: getattr(update, name) for name in UPDATE_FIELDS}, progress=progress
-        )
-        if errors:
-            raise ValidationError(errors)
-        update.status = PlanUpdate.Status.SUBMITTED
-        update.submitted_by = user
-        update.submitted_at = timezone.now()
+        _mark_submitted(update=update, user=user, progress=progress)
     changed_by(user, update).save()
     _save_progress(update=update, progress=progress, user=user)
+    return update
+
+
+def _mark_submitted(*, update: PlanUpdate, user: User, progress: Sequence[ProgressData]) -> None:
+    errors = update_submission_errors(values={name: getattr(update, name) for name in UPDATE_FIELDS}, progress=progress)
+    if errors:
+        raise ValidationError(errors)
+    update.status = PlanUpdate.Status.SUBMITTED
+    update.submitted_by = user
+    update.submitted_at = timezone.now()
+
+
+def _stored_progress(update: PlanUpdate) -> list[ProgressData]:
+    return [
+        ProgressData(milestone_id=item.milestone_id, status=item.status, revised_due_text=item.revised_due_text)
+        for item in update.milestone_progress.all()
+    ]
+
+
+def plan_update_submission_problems(*, update: PlanUpdate) -> dict[str, str]:
+    """What the saved update still needs before it can be submitted (empty when nothing)."""
+    return update_submission_errors(
+        values={name: getattr(update, name) for name in UPDATE_FIELDS}, progress=_stored_progress(update)
+    )
+
+
+@transaction.atomic
+def plan_update_submit(*, update: PlanUpdate, user: User, expected_version: int | None = None) -> PlanUpdate:
+    """Submit the manager's saved (draft or returned) update to finance, as it is stored.
+
+    ``expected_version`` is the version the confirmation page showed: if the update was saved
+    since, ConcurrentEdit is raised and nothing is submitted."""
+    update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
+    ensure_unlocked(update.period)
+    _require(user, "monitoring.change_update", update)
+    check_version(update, expected_version)
+    _mark_submitted(update=update, user=user, progress=_stored_progress(update))
+    bump(update)
+    changed_by(user, update).save()
     return update
 
 
@@ -287,6 +319,25 @@ def _check_rag_change(*, before: RAG | None, after: RAG | None, reason: str) -> 
         raise ValidationError({"rag_reason": problem})
 
 
+def _check_return(*, update: PlanUpdate, user: User, comments: str) -> None:
+    ensure_unlocked(update.period)
+    _require(user, "monitoring.review_update", update)
+    if not comments.strip():
+        raise ValidationError({"finance_comments": "Say what needs to change before the update is returned."})
+
+
+def _check_approve(*, update: PlanUpdate, user: User, rag: RAG | None, reason: str) -> RAG:
+    """Refuse an approval that would not be recorded; the plan's RAG it would set."""
+    ensure_unlocked(update.period)
+    _require(user, "monitoring.review_update", update)
+    new_rag = rag or update.implied_rag
+    if new_rag is None:
+        raise ValidationError({"rag": "Set the plan's RAG for the quarter."})
+    before = update.rag_status or previous_plan_rag(update)
+    _check_rag_change(before=before, after=new_rag, reason=reason)
+    return new_rag
+
+
 @transaction.atomic
 def plan_update_return(
     *, update: PlanUpdate, user: User, comments: str, expected_version: int | None = None
@@ -296,8 +347,7 @@ def plan_update_return(
     ensure_unlocked(update.period)
     _require(user, "monitoring.review_update", update)
     check_version(update, expected_version)
-    if not comments.strip():
-        raise ValidationError({"finance_comments": "Say what needs to change before the update is returned."})
+    _check_return(update=update, user=user, comments=comments)
     bump(update)
     update.status = PlanUpdate.Status.RETURNED
     update.finance_comments = comments.strip()
@@ -322,12 +372,8 @@ def plan_update_approve(
     update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
     ensure_unlocked(update.period)
     _require(user, "monitoring.review_update", update)
-    check_version(update, expected_version)
-    new_rag = rag or update.implied_rag
-    if new_rag is None:
-        raise ValidationError({"rag": "Set the plan's RAG for the quarter."})
-    before = update.rag_status or previous_plan_rag(update)
-    _check_rag_change(before=before, after=new_rag, reason=reason)
+    check_version(update, expected_version)  # judged on the update as it is now, not as it was shown
+    new_rag = _check_approve(update=update, user=user, rag=rag, reason=reason)
     update.rag = new_rag.value
     update.rag_reason = reason.strip()
     update.finance_comments = comments.strip() or update.finance_comments
@@ -376,6 +422,42 @@ class ReviewDecision(enum.StrEnum):
         }[self]
 
 
+def _check_review(
+    *, update: PlanUpdate, user: User, decision: ReviewDecision | None, expected_version: int | None
+) -> None:
+    """The checks every review decision starts with: the version, then the permission."""
+    if can(user, "monitoring.set_plan_rag", update.plan):
+        # A finance officer's form opened before someone else's save is a conflict (409, their
+        # changes shown), even where that save (an approval, a return) means the decision typed
+        # is no longer open: they should see what happened, not a bare refusal.
+        check_version(update, expected_version)
+    if not plan_update_review_allowed(user=user, update=update, decision=decision):
+        raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
+    if decision is None:
+        raise ValidationError("Choose whether to approve the update or return it.")
+
+
+def plan_update_review_check(
+    *,
+    update: PlanUpdate,
+    user: User,
+    decision: ReviewDecision | None,
+    rag: RAG | None = None,
+    reason: str = "",
+    comments: str = "",
+    expected_version: int | None = None,
+) -> RAG | None:
+    """Refuse, without writing, a review that plan_update_review would refuse (ConcurrentEdit,
+    PermissionDenied, ValidationError): the confirmation page is shown only for a decision that
+    would be recorded. Returns the plan's RAG an approval would set."""
+    _check_review(update=update, user=user, decision=decision, expected_version=expected_version)
+    if decision == ReviewDecision.APPROVE:
+        return _check_approve(update=update, user=user, rag=rag, reason=reason)
+    if decision == ReviewDecision.RETURN:
+        _check_return(update=update, user=user, comments=comments)
+    return None
+
+
 @transaction.atomic
 def plan_update_review(
     *,
@@ -392,18 +474,15 @@ def plan_update_review(
 
     ``decision`` None is a review form that could not be read: refused with a message, after
     the same permission check (a finance officer who may review or set the RAG).
-    ``expected_version`` is the update's version the review form was opened at: if the manager
-    (or another finance officer) has saved it since, ConcurrentEdit is raised and nothing is
-    recorded."""
-    if can(user, "monitoring.set_plan_rag", update.plan):
-        # A finance officer's form opened before someone else's save is a conflict (409, their
-        # changes shown), even where that save (an approval, a return) means the decision typed
-        # is no longer open: they should see what happened, not a bare refusal.
-        check_version(PlanUpdate.objects.select_for_update().get(pk=update.pk), expected_version)
-    if not plan_update_review_allowed(user=user, update=update, decision=decision):
-        raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
-    if decision is None:
-        raise ValidationError("Choose whether to approve the update or return it.")
+    ``expected_version`` is the update's version the review form (or its confirmation page) was
+    opened at: if the manager (or another finance officer) has saved it since, ConcurrentEdit is
+    raised and nothing is recorded."""
+    _check_review(
+        update=PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk),
+        user=user,
+        decision=decision,
+        expected_version=expected_version,
+    )
     if decision == ReviewDecision.SET_RAG:
         if rag is None:
             raise ValidationError({"rag": "Choose the plan's RAG."})

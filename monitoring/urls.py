@@ -23,5 +23,6 @@ urlpatterns = [
     path("<fy:year>/<quarter:quarter>/summary/", commentary_views.quarter_summary, name="summary"),
     path("schemes/<int:scheme_pk>/history/", views.scheme_history, name="scheme_history"),
     path("plans/<int:pk>/<quarter:quarter>/", views.plan_update, name="plan_update"),
+    path("plans/<int:pk>/<quarter:quarter>/submit/", views.plan_update_submit, name="plan_update_submit"),
     path("plans/<int:pk>/<quarter:quarter>/review/", views.plan_update_review, name="plan_update_review"),
 ]

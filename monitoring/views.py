@@ -27,11 +27,11 @@ from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuart
 from plans.models import Directorate, ServiceArea
 from plans.rules import can
 from recovery.concurrency import NOT_YET_SAVED, ConcurrentEdit, keep_typed, posted_version
-from recovery.formtools import add_validation_errors, missing_version
+from recovery.formtools import add_validation_errors, changed_since, missing_version
 from recovery.history import history_of
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG
-from recovery.viewtools import current_user
+from recovery.viewtools import confirmed, current_user
 
 
 def _period(year: FinancialYear, quarter: Quarter) -> Period:
@@ -60,33 +60,63 @@ def quarter_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def quarter_lock(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
-    period = _period(year, quarter)
-    try:
-        services.quarter_lock(period=period, user=current_user(request))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{period} is locked. Nothing in it can change unless an administrator reopens it.")
-    target = request.POST.get("next", "")
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = reverse("monitoring:quarters")
-    return redirect(target)
+        return default
+    return target
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quarter_lock(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    """Lock a quarter, after a confirmation page: a GET, or a POST without ``confirm``, shows
+    what locking freezes and what is still open, and changes nothing."""
+    user = current_user(request)
+    if not can(user, "monitoring.lock_quarter"):
+        raise PermissionDenied("Only finance officers can lock a quarter.")
+    period = _period(year, quarter)
+    target = _safe_next(request, reverse("monitoring:quarters"))
+    if confirmed(request):
+        try:
+            services.quarter_lock(period=period, user=user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"{period} is locked. Nothing in it can change unless an administrator reopens it."
+            )
+        return redirect(target)
+    record = selectors.monitoring_quarter(period)
+    if record is not None and record.is_locked:
+        messages.error(request, f"{period} is already locked.")
+        return redirect(target)
+    return render(
+        request,
+        "monitoring/quarter_lock_confirm.html",
+        {
+            "period": period,
+            "summary": selectors.quarter_lock_summary(period),
+            "action": reverse("monitoring:lock", args=[period.year, period.quarter]),
+            "hidden": {"next": target},
+            "cancel_url": target,
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def quarter_reopen(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
+    """The reopening's own page is its confirmation: the lock it undoes, the consequences and
+    the reason. A POST without ``confirm`` changes nothing and shows the page again."""
     user = current_user(request)
     if not can(user, "monitoring.reopen_quarter"):
         raise PermissionDenied("Only an administrator can reopen a locked quarter.")
     period = _period(year, quarter)
     form = ReopenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and confirmed(request):
         try:
             services.quarter_reopen(period=period, user=user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
@@ -97,7 +127,15 @@ def quarter_reopen(request: HttpRequest, year: FinancialYear, quarter: Quarter) 
     return render(
         request,
         "monitoring/quarter_reopen.html",
-        {"form": form, "period": period, "events": selectors.quarter_events(period)},
+        {
+            "form": form,
+            "period": period,
+            "record": selectors.monitoring_quarter(period),
+            "events": selectors.quarter_events(period),
+            "action": reverse("monitoring:reopen", args=[period.year, period.quarter]),
+            "hidden": {},
+            "cancel_url": reverse("monitoring:quarters"),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -242,6 +280,7 @@ def plan_update_list(request: HttpRequest, year: FinancialYear, quarter: Quarter
         {
             "period": period,
             "items": selectors.plans_with_updates(user=request.user, period=period),
+            "record": record,
             "locked": bool(record and record.is_locked),
         },
     )
@@ -299,13 +338,14 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
         form.progress = progress
         if form.is_valid() and progress_valid:
             try:
+                # "Save and submit" saves, then asks for confirmation (plan_update_submit):
+                # submitting is not something the manager can undo.
                 services.plan_update_save(
                     plan=plan,
                     quarter=quarter,
                     user=user,
                     fields={name: form.cleaned_data.get(name, "") for name in services.UPDATE_FIELDS},
                     progress=progress,
-                    submit=submitting,
                     expected_version=form.cleaned_data.get("version"),
                 )
             except ConcurrentEdit as error:
@@ -314,12 +354,14 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
             except ValidationError as error:
                 add_validation_errors(form, error)
             else:
-                messages.success(
-                    request,
-                    f"The {quarter.label} update has been submitted to finance."
-                    if submitting
-                    else f"The {quarter.label} update has been saved as a draft.",
-                )
+                if submitting:
+                    messages.info(
+                        request,
+                        f"The {quarter.label} update has been saved. "
+                        "It is not submitted yet: check it below and confirm.",
+                    )
+                    return redirect("monitoring:plan_update_submit", pk=plan.pk, quarter=quarter)
+                messages.success(request, f"The {quarter.label} update has been saved as a draft.")
                 return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
         status = 400
     return _update_page(
@@ -371,6 +413,7 @@ def _update_page(
             "review_conflict": review_conflict,
             "can_review": access.can_review,
             "locked": access.locked,
+            "record": selectors.monitoring_quarter(access.period) if access.locked else None,
             "previous_rag": services.previous_plan_rag(update) if update else None,
             "unreadable": unreadable,
             # Earlier versions of an update include its drafts: its history is for the plan's
@@ -385,14 +428,26 @@ def _update_page(
     )
 
 
+def _update_for_reader(user: Any, pk: int, quarter: Quarter) -> PlanUpdate:
+    plan = selectors.plan_update_visible(user=user, plan_pk=pk)
+    updates = PlanUpdate.objects.select_related("plan__service_area__portfolio__directorate")
+    update = get_object_or_404(updates, plan=plan, quarter=quarter)
+    if not can(user, "monitoring.read_update", update):
+        raise Http404("No update has been submitted for this quarter.")
+    return update
+
+
 @login_required
 @require_POST
 def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse:
+    """Finance's review. It carries the update's version (400 without it; 409 with the update as
+    it is now when someone saved it since). Approving and returning need confirmation: a POST
+    without ``confirm`` is checked (a review that would be refused goes back with the reason)
+    and then shows the confirmation page, carrying what was chosen and the version. Changing the
+    plan's RAG only can be changed again, so it is recorded at once."""
     user = current_user(request)
-    plan = selectors.plan_update_visible(user=user, plan_pk=pk)
-    update = get_object_or_404(PlanUpdate, plan=plan, quarter=quarter)
-    if not can(user, "monitoring.read_update", update):
-        raise Http404("No update has been submitted for this quarter.")
+    update = _update_for_reader(user, pk, quarter)
+    plan = update.plan
     if not services.plan_update_review_allowed(user=user, update=update):
         raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
     expected_version = posted_version(request.POST)
@@ -400,19 +455,46 @@ def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
         return missing_version(request)
     form = ReviewForm(request.POST)
     decision = form.decision_value()
+    values = {
+        "rag": form.rag_value(),
+        "reason": form.cleaned_data.get("rag_reason", ""),
+        "comments": form.cleaned_data.get("comments", ""),
+    }
+    needs_confirmation = decision in (services.ReviewDecision.APPROVE, services.ReviewDecision.RETURN)
     try:
+        if needs_confirmation and not confirmed(request):
+            rag = services.plan_update_review_check(
+                update=update, user=user, decision=decision, expected_version=expected_version, **values
+            )
+            return render(
+                request,
+                "monitoring/review_confirm.html",
+                {
+                    "update": update,
+                    "plan": plan,
+                    "period": update.period,
+                    "decision": decision,
+                    "rag": rag,
+                    "previous_rag": services.previous_plan_rag(update),
+                    **values,
+                    "action": reverse("monitoring:plan_update_review", args=[plan.pk, quarter]),
+                    "hidden": {
+                        "decision": decision.value if decision else "",
+                        "rag": form.cleaned_data.get("rag", ""),
+                        "rag_reason": values["reason"],
+                        "comments": values["comments"],
+                        "version": expected_version,
+                    },
+                    "cancel_url": reverse("monitoring:plan_update", args=[plan.pk, quarter]),
+                },
+            )
         services.plan_update_review(
-            update=update,
-            user=user,
-            decision=decision,
-            rag=form.rag_value(),
-            reason=form.cleaned_data.get("rag_reason", ""),
-            comments=form.cleaned_data.get("comments", ""),
-            expected_version=expected_version,
+            update=update, user=user, decision=decision, expected_version=expected_version, **values
         )
     except ConcurrentEdit as error:
-        # The manager (or another finance officer) saved the update since this form was opened:
-        # show the update as it is now, their changes, and the review as typed, not yet recorded.
+        # The manager (or another finance officer) saved the update since this form (or its
+        # confirmation page) was opened: show the update as it is now, their changes, and the
+        # review as typed, not yet recorded.
         keep_typed(form, request.POST, error)
         current = selectors.plan_update_for(plan=plan, quarter=quarter)
         access = services.plan_update_access(user=user, plan=plan, quarter=quarter, update=current)
@@ -434,3 +516,48 @@ def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
     else:
         messages.success(request, decision.done if decision else "")
     return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_update_submit(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse:
+    """Submit the manager's saved update to finance, after a confirmation page: a GET, or a
+    POST without ``confirm``, shows what will be submitted and changes nothing."""
+    user = current_user(request)
+    plan = selectors.plan_update_visible(user=user, plan_pk=pk)
+    update = selectors.plan_update_for(plan=plan, quarter=quarter)
+    if update is None or not can(user, "monitoring.read_update", update):
+        raise Http404("No update of this quarter has been saved yet.")
+    access = services.plan_update_access(user=user, plan=plan, quarter=quarter, update=update)
+    access.check_edit()
+    if confirmed(request):
+        if posted_version(request.POST) is None:
+            return missing_version(request)
+        try:
+            services.plan_update_submit(update=update, user=user, expected_version=posted_version(request.POST))
+        except ConcurrentEdit as error:
+            messages.error(request, changed_since(error, "this update"))
+            return redirect("monitoring:plan_update_submit", pk=plan.pk, quarter=quarter)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
+        messages.success(request, f"The {quarter.label} update has been submitted to finance.")
+        return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
+    problems = services.plan_update_submission_problems(update=update)
+    if problems:
+        for message in problems.values():
+            messages.error(request, message)
+        return redirect("monitoring:plan_update", pk=plan.pk, quarter=quarter)
+    return render(
+        request,
+        "monitoring/update_submit_confirm.html",
+        {
+            "plan": plan,
+            "update": update,
+            "period": access.period,
+            "action": reverse("monitoring:plan_update_submit", args=[plan.pk, quarter]),
+            "hidden": {"version": update.version},
+            "cancel_url": reverse("monitoring:plan_update", args=[plan.pk, quarter]),
+        },
+    )

@@ -179,17 +179,32 @@ def plan_update(
     return plan
 
 
+def plan_submission_problems(*, plan: DeficitRecoveryPlan) -> dict[str, str]:
+    """What the saved plan still needs before it can be submitted (empty when nothing)."""
+    return plan_submission_errors(values={name: getattr(plan, name) for name in REQUIRED_FOR_SUBMISSION})
+
+
+def plan_submit_check(*, plan: DeficitRecoveryPlan, user: User, expected_version: int | None = None) -> None:
+    """Refuse, without writing, a submission plan_submit would refuse (PermissionDenied,
+    ConcurrentEdit, ValidationError): the confirmation page is shown only for one that would be
+    recorded."""
+    _require(user, "plans.submit_plan", plan)
+    check_version(plan, expected_version)
+    errors = plan_submission_problems(plan=plan)
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def plan_submit(*, plan: DeficitRecoveryPlan, user: User, expected_version: int | None = None) -> DeficitRecoveryPlan:
     """Submit a draft plan. After this it is read-only to its manager.
 
-    ``expected_version`` is the version of the plan the Submit button was shown with: if someone
-    has saved the plan since, ConcurrentEdit is raised and it is not submitted (the manager
-    would otherwise submit content they have not seen)."""
+    ``expected_version`` is the version the confirmation page showed: if the plan was saved
+    since, ConcurrentEdit is raised and nothing is submitted (the manager checks it again)."""
     plan = DeficitRecoveryPlan.objects.select_for_update().get(pk=plan.pk)
     _require(user, "plans.submit_plan", plan)
     check_version(plan, expected_version)
-    errors = plan_submission_errors(values={name: getattr(plan, name) for name in REQUIRED_FOR_SUBMISSION})
+    errors = plan_submission_problems(plan=plan)
     if errors:
         raise ValidationError(errors)
     bump(plan)

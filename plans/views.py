@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plans import selectors, services
@@ -22,7 +23,7 @@ from recovery.concurrency import ConcurrentEdit, keep_typed, posted_version
 from recovery.formtools import add_validation_errors, missing_version
 from recovery.history import history_of
 from recovery.periods import Period, Quarter
-from recovery.viewtools import current_user
+from recovery.viewtools import confirmed, current_user
 
 MILESTONE_PREFIX = "milestones"
 
@@ -122,6 +123,8 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
             return missing_version(request)
         if form.is_valid() and formset.is_valid():
             try:
+                # "Save and submit" saves a draft, then asks for confirmation (plans:submit):
+                # submitting is not something the manager can undo.
                 plan = services.plan_save(
                     plan=plan,
                     user=current_user(request),
@@ -129,7 +132,6 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
                     financial_year=form.cleaned_data.get("financial_year"),
                     fields=form.plan_fields(),
                     milestones=formset.milestones(),
-                    submit=submitting,
                     expected_version=form.cleaned_data.get("version"),
                 )
             except ConcurrentEdit as error:
@@ -144,9 +146,12 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
                 add_validation_errors(form, error)
             else:
                 if submitting:
-                    messages.success(request, "The plan has been submitted. It is now read-only.")
-                else:
-                    messages.success(request, "The plan has been saved as a draft.")
+                    messages.info(
+                        request,
+                        "The plan has been saved as a draft. It is not submitted yet: check it below and confirm.",
+                    )
+                    return redirect("plans:submit", pk=plan.pk)
+                messages.success(request, "The plan has been saved as a draft.")
                 return redirect(plan)
         status = status if status != 200 else 400
     return render(
@@ -182,25 +187,44 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for_user(user=current_user(request), pk=pk)
-    if not can(request.user, "plans.submit_plan", plan):
+    """Submit a draft plan, after a confirmation page: a GET, or a POST without ``confirm`` (the
+    plan page's Submit button), shows what will happen and changes nothing. A POST carries the
+    version of the plan it was shown with (400 without it; 409 and the plan as it is now when
+    someone has saved it since)."""
+    user = current_user(request)
+    plan = selectors.plan_for_user(user=user, pk=pk)
+    if not can(user, "plans.submit_plan", plan):
         raise PermissionDenied("This plan cannot be submitted: it has been submitted, or it is not yours.")
-    expected_version = posted_version(request.POST)
-    if expected_version is None:
+    expected_version = posted_version(request.POST) if request.method == "POST" else None
+    if request.method == "POST" and expected_version is None:
         return missing_version(request)
     try:
-        services.plan_submit(plan=plan, user=current_user(request), expected_version=expected_version)
+        if confirmed(request):
+            services.plan_submit(plan=plan, user=user, expected_version=expected_version)
+        else:
+            services.plan_submit_check(plan=plan, user=user, expected_version=expected_version)
     except ConcurrentEdit as error:
         # Someone saved the plan after this page was shown: show it as it is now, not submitted.
-        return _plan_detail_page(request, selectors.plan_for_user(user=current_user(request), pk=pk), conflict=error)
+        return _plan_detail_page(request, selectors.plan_for_user(user=user, pk=pk), conflict=error)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return redirect("plans:edit", pk=plan.pk)
-    messages.success(request, "The plan has been submitted. It is now read-only.")
-    return redirect(plan)
+    if confirmed(request):
+        messages.success(request, "The plan has been submitted. It is now read-only.")
+        return redirect(plan)
+    return render(
+        request,
+        "plans/plan_submit_confirm.html",
+        {
+            "plan": plan,
+            "action": reverse("plans:submit", args=[plan.pk]),
+            "hidden": {"version": plan.version if expected_version is None else expected_version},
+            "cancel_url": plan.get_absolute_url(),
+        },
+    )
 
 
 @login_required

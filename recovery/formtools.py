@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from recovery.concurrency import MISSING_VERSION
+from recovery.concurrency import MISSING_VERSION, ConcurrentEdit
 from recovery.text import clean_value
 
 
@@ -112,6 +112,13 @@ class QuickSelect(forms.Select):
             ),
         )
         return format_html("<select{}>{}</select>", attributes, options)
+
+
+def changed_since(error: ConcurrentEdit, what: str) -> str:
+    """The message for a confirmation refused because the record moved on after the page was
+    opened: nothing was done, and the page is shown again with the record as it is now."""
+    who = ", ".join(sorted({change.who for change in error.changes})) or "someone else"
+    return f"{who} changed {what} after you opened the confirmation page, so nothing was done. Check it again below."
 
 
 class AdminTextForm(CleanTextMixin, forms.ModelForm):

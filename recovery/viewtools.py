@@ -13,3 +13,14 @@ def current_user(request: HttpRequest) -> User:
     if not isinstance(user, User) or not user.is_authenticated:
         raise PermissionDenied("Sign in first.")
     return user
+
+
+# The field a confirmation page's button posts. A POST to an action that cannot be undone by its
+# author (submit, approve, return, lock, reopen) without it changes nothing and shows the
+# confirmation page instead: one click, a replayed form or a crafted post never acts at once.
+CONFIRM_FIELD = "confirm"
+
+
+def confirmed(request: HttpRequest) -> bool:
+    """The request is the confirmation page's POST (plain HTML, no JavaScript needed)."""
+    return request.method == "POST" and request.POST.get(CONFIRM_FIELD) == "1"

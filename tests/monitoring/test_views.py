@@ -3,6 +3,7 @@ row in place, the manager's update page, finance's review, the lock, and query c
 
 from __future__ import annotations
 
+import html
 import re
 from decimal import Decimal
 
@@ -54,8 +55,11 @@ UNKNOWN_TOKEN = "0" * 32
 # form, which starts a Q3 update. Scheme URLs act on a 2023/24 scheme with Q2 figures.
 MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
     ("quarters", "get", "Q2", {}, statuses()),
-    ("lock", "post", "Q2", {}, FINANCE_ONLY_POST),
-    ("lock", "get", "Q2", {}, statuses(everyone=405)),
+    # Lock, submit, approve, return and reopen need confirmation: a GET (or a POST without
+    # "confirm") shows the confirmation page and changes nothing.
+    ("lock", "get", "Q2", {}, FINANCE_ONLY_PAGE),
+    ("lock", "post", "Q2", {}, FINANCE_ONLY_PAGE),
+    ("lock", "post", "Q2", {"confirm": "1"}, FINANCE_ONLY_POST),
     ("reopen", "get", "Q2", {}, statuses(everyone=403, administrator=200)),
     ("reopen", "post", "Q2", {"reason": ""}, statuses(everyone=403, administrator=400)),
     ("summary", "get", "Q2", {}, FINANCE_ONLY_PAGE),
@@ -66,6 +70,9 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
         {"report": "", "version": "0", "summary-all-text": "Savings are on track.", "publish": "1"},
         FINANCE_ONLY_POST,
     ),
+    ("reopen", "post", "Q2", {"reason": "Keyed wrongly."}, statuses(everyone=403, administrator=200)),
+    # Confirmed, but Q2 is not locked: refused with the message on the page.
+    ("reopen", "post", "Q2", {"reason": "Keyed wrongly.", "confirm": "1"}, statuses(everyone=403, administrator=400)),
     ("grid", "get", "Q2", {}, STAFF_ONLY),
     ("grid", "post", "Q2", {}, statuses(everyone=405)),
     ("scheme_row", "get", "Q2", {}, FINANCE_ONLY_PAGE),
@@ -87,11 +94,39 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
         {"version": "0", "on_target": "yes", "narrative": "On track.", "save": "1"},
         statuses(everyone=403, manager=REDIRECT, others=404),
     ),
+    # Submitting the saved (draft) Q1 update: its manager only.
+    ("plan_update_submit", "get", "Q1", {}, statuses(everyone=404, manager=200)),
+    ("plan_update_submit", "post", "Q1", {}, statuses(everyone=404, manager=200)),
+    ("plan_update_submit", "post", "Q1", {"confirm": "1"}, statuses(everyone=404, manager=400)),
+    ("plan_update_submit", "post", "Q1", {"confirm": "1", "version": "1"}, statuses(everyone=404, manager=REDIRECT)),
+    # The Q2 update is submitted already: nobody can submit it again.
+    ("plan_update_submit", "get", "Q2", {}, statuses(everyone=403, others=404)),
     (
         "plan_update_review",
         "post",
         "Q2",
         {"version": "1", "decision": "approve", "rag": "", "rag_reason": "", "comments": ""},
+        statuses(everyone=403, others=404, finance=200),
+    ),
+    (
+        "plan_update_review",
+        "post",
+        "Q2",
+        {"decision": "approve", "rag": "", "rag_reason": "", "comments": "", "confirm": "1"},
+        statuses(everyone=403, others=404, finance=400),
+    ),
+    (
+        "plan_update_review",
+        "post",
+        "Q2",
+        {"decision": "approve", "rag": "", "rag_reason": "", "comments": "", "confirm": "1", "version": "1"},
+        statuses(everyone=403, others=404, finance=REDIRECT),
+    ),
+    (
+        "plan_update_review",
+        "post",
+        "Q2",
+        {"decision": "return", "rag": "", "rag_reason": "", "comments": "Which posts?", "confirm": "1", "version": "1"},
         statuses(everyone=403, others=404, finance=REDIRECT),
     ),
     (
@@ -127,8 +162,10 @@ def test_every_monitoring_url_is_in_the_permission_matrix():
 
 @pytest.fixture
 def world(live_plan, other_live_plan, manager, other_manager):
-    """Two submitted plans with a submitted Q2 update each, and a 2023/24 scheme with Q2 figures."""
+    """Two submitted plans with a draft Q1 and a submitted Q2 update each, and a 2023/24 scheme
+    with Q2 figures."""
     for plan, user in ((live_plan, manager), (other_live_plan, other_manager)):
+        PlanUpdateFactory(plan=plan, quarter=Quarter.Q1, status="draft")
         PlanUpdateFactory(plan=plan, quarter=Quarter.Q2, status="submitted", submitted_by=user)
     figures = SchemeQuarterFactory(
         scheme=SchemeFactory(ref="7", title="Market development of major homecare provider", target=Decimal(143000)),
@@ -193,22 +230,30 @@ def test_tracker_confirm_with_an_unknown_token_goes_back_to_the_upload_page(clie
 
 def test_lock_by_finance_locks_and_goes_back(client, finance):
     client.force_login(finance)
-    response = client.post(reverse("monitoring:lock", args=["2023/24", "Q2"]), {"next": grid_url(PLAN_PERIOD)})
+    url = reverse("monitoring:lock", args=["2023/24", "Q2"])
+    response = client.post(url, {"next": grid_url(PLAN_PERIOD), "confirm": "1"})
     assert response.status_code == 302
     assert response["Location"] == grid_url(PLAN_PERIOD)
     record = MonitoringQuarter.objects.get()
     assert record.period == PLAN_PERIOD
     assert record.locked_by == finance
 
-    again = client.post(reverse("monitoring:lock", args=["2023/24", "Q2"]), follow=True)
+    again = client.post(url, {"confirm": "1"}, follow=True)
     assert "is already locked" in again.content.decode()
+    assert QuarterLockEvent.objects.count() == 1
+    # The confirmation page of a locked quarter says so instead of offering to lock it again.
+    page = client.get(url, follow=True)
+    assert "is already locked" in page.content.decode()
     assert QuarterLockEvent.objects.count() == 1
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/phish"])
 def test_lock_does_not_redirect_off_the_site(client, finance, target):
     client.force_login(finance)
-    response = client.post(reverse("monitoring:lock", args=["2023-24", "Q2"]), {"next": target})
+    url = reverse("monitoring:lock", args=["2023-24", "Q2"])
+    page = client.get(url, {"next": target})
+    assert "evil.example" not in page.content.decode()  # nor carried through the confirmation
+    response = client.post(url, {"next": target, "confirm": "1"})
     assert response.status_code == 302
     assert "evil.example" not in response["Location"]
     assert MonitoringQuarter.objects.get().is_locked
@@ -220,10 +265,10 @@ def test_reopen_page_by_an_administrator(client, finance, administrator):
     url = reverse("monitoring:reopen", args=["2023-24", "Q2"])
     page = client.get(url)
     assert "Locked" in page.content.decode()
-    assert client.post(url, {"reason": "  "}).status_code == 400
+    assert client.post(url, {"reason": "  ", "confirm": "1"}).status_code == 400
     assert MonitoringQuarter.objects.get().is_locked
 
-    response = client.post(url, {"reason": "Scheme 7's Q2 actual was keyed wrongly."})
+    response = client.post(url, {"reason": "Scheme 7's Q2 actual was keyed wrongly.", "confirm": "1"})
     assert response.status_code == 302
     assert response["Location"] == reverse("monitoring:quarters")
     assert not MonitoringQuarter.objects.get().is_locked
@@ -549,12 +594,29 @@ def test_submit_no_without_a_proposal_shows_the_message(client, manager, live_pl
     assert not PlanUpdate.objects.exists()
 
 
+def submit_url(plan, quarter=Quarter.Q2) -> str:
+    return reverse("monitoring:plan_update_submit", args=[plan.pk, quarter])
+
+
+def confirm_submit(client, plan, quarter=Quarter.Q2):
+    """The confirmation page's button: confirm=1 with the version the page carries."""
+    page = client.get(submit_url(plan, quarter))
+    assert page.status_code == 200
+    version = re.search(r'name="version" value="(\d+)"', page.content.decode()).group(1)
+    return client.post(submit_url(plan, quarter), {"confirm": "1", "version": version})
+
+
 def test_submit_a_complete_update(client, manager, live_plan, milestone):
     client.force_login(manager)
     response = client.post(
         update_url(live_plan),
         update_data(milestone, on_target="no", alternative_proposal="Realign the agency budget to permanent posts."),
     )
+    # "Save and submit" saves and asks for confirmation: not submitted yet.
+    assert response.status_code == 302
+    assert response["Location"] == submit_url(live_plan)
+    assert PlanUpdate.objects.get().status == PlanUpdate.Status.DRAFT
+    response = confirm_submit(client, live_plan)
     assert response.status_code == 302
     assert response["Location"] == update_url(live_plan)
     update = PlanUpdate.objects.get()
@@ -586,6 +648,8 @@ def test_a_slipped_milestone_on_the_page(client, manager, live_plan, milestone):
         update_url(live_plan), {**slipped, f"milestone-{milestone.pk}-revised_due_text": "March 2024"}
     )
     assert response.status_code == 302
+    assert confirm_submit(client, live_plan).status_code == 302
+    assert PlanUpdate.objects.get().status == PlanUpdate.Status.SUBMITTED
     progress = PlanUpdate.objects.get().milestone_progress.get()
     assert str(progress.revised_due_date) == "2024-03-31"
     milestone.refresh_from_db()
@@ -607,15 +671,26 @@ def test_save_a_draft_from_the_page(client, manager, live_plan, milestone):
 def filed(client, manager, live_plan, milestone):
     client.force_login(manager)
     assert client.post(update_url(live_plan), update_data(milestone)).status_code == 302
+    assert confirm_submit(client, live_plan).status_code == 302
     client.logout()
-    return PlanUpdate.objects.get()
+    update = PlanUpdate.objects.get()
+    assert update.status == PlanUpdate.Status.SUBMITTED
+    return update
 
 
 def review(client, plan, **data: str):
-    """Finance's review as the form sends it: with the update's current version."""
-    current = PlanUpdate.objects.filter(plan=plan, quarter=Quarter.Q2).first()
-    data.setdefault("version", str(current.version if current else 1))
-    return client.post(reverse("monitoring:plan_update_review", args=[plan.pk, Quarter.Q2]), data)
+    """Finance's review as the browser sends it: the review form, then (to approve or return)
+    the confirmation page's button with what it carries."""
+    url = reverse("monitoring:plan_update_review", args=[plan.pk, Quarter.Q2])
+    version = PlanUpdate.objects.filter(plan=plan, quarter=Quarter.Q2).values_list("version", flat=True).first()
+    data = {"version": str(version), **data}
+    response = client.post(url, data)
+    if response.status_code != 200:
+        return response  # refused, or (changing the RAG only) done at once
+    assert response.templates[0].name == "monitoring/review_confirm.html"
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', response.content.decode()))
+    assert carried["confirm"] == "1"
+    return client.post(url, {key: html.unescape(value) for key, value in carried.items()})
 
 
 def test_finance_sees_the_review_form(client, finance, filed, live_plan):

@@ -95,11 +95,13 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
             "administrator_filed": 403,
         },
     ),
+    # Without "confirm" a POST shows the confirmation page and changes nothing (the confirmed
+    # submission: test_confirmed_submit_is_refused_to_everyone_else).
     "submit": (
         "post",
         {
             "anonymous": REDIRECT,
-            "own": REDIRECT,
+            "own": 200,
             "others": 404,
             "submitted": 403,
             "finance": 404,
@@ -209,7 +211,7 @@ def test_permission_matrix(setting, name, request):
 
 def test_submit_by_its_manager_submits_the_plan(client, manager, plan):
     client.force_login(manager)
-    response = client.post(reverse("plans:submit", args=[plan.pk]), {"version": plan.version})
+    response = client.post(reverse("plans:submit", args=[plan.pk]), {"confirm": "1", "version": str(plan.version)})
     assert response.status_code == 302
     assert response["Location"] == plan.get_absolute_url()
     plan.refresh_from_db()
@@ -221,7 +223,13 @@ def test_submit_with_missing_figures_goes_back_to_the_form(client, manager, plan
     plan.previous_year_budget = None
     plan.save()
     client.force_login(manager)
-    response = client.post(reverse("plans:submit", args=[plan.pk]), {"version": plan.version}, follow=True)
+    # The confirmation page is not offered for a plan that cannot be submitted, nor is a
+    # confirmed submission recorded.
+    page = client.get(reverse("plans:submit", args=[plan.pk]), follow=True)
+    assert page.redirect_chain[-1][0] == reverse("plans:edit", args=[plan.pk])
+    assert "Give last year&#x27;s budget before submitting." in page.content.decode()
+    data = {"confirm": "1", "version": str(plan.version)}
+    response = client.post(reverse("plans:submit", args=[plan.pk]), data, follow=True)
     assert response.redirect_chain[-1][0] == reverse("plans:edit", args=[plan.pk])
     assert "Give last year&#x27;s budget before submitting." in response.content.decode()
     plan.refresh_from_db()
@@ -567,8 +575,16 @@ def test_save_and_submit_a_complete_plan(client, manager, create_data):
     client.force_login(manager)
     response = client.post(reverse("plans:create"), {**create_data, "submit": "1"}, follow=True)
     plan = DeficitRecoveryPlan.objects.get()
+    # Saved as a draft, and the confirmation page is shown: nothing is submitted yet.
+    assert response.redirect_chain == [(reverse("plans:submit", args=[plan.pk]), 302)]
+    assert "It is not submitted yet" in response.content.decode()
+    assert plan.is_draft
+    response = client.post(
+        reverse("plans:submit", args=[plan.pk]), {"confirm": "1", "version": str(plan.version)}, follow=True
+    )
     assert response.redirect_chain == [(plan.get_absolute_url(), 302)]
     assert "The plan has been submitted" in response.content.decode()
+    plan.refresh_from_db()
     assert plan.status == DeficitRecoveryPlan.Status.SUBMITTED
     assert plan.submitted_by == manager
     assert plan.submitted_at is not None
