@@ -131,7 +131,12 @@ def manager_journey(page: Page, visit: Visits) -> DeficitRecoveryPlan:
     amounts = [milestone.amount for milestone in plan.milestones.order_by("order")]
     assert amounts == [Decimal("18849.84"), Decimal("37699.68"), Decimal("17196.32")]
 
-    page.get_by_role("button", name="Submit plan").click()
+    page.get_by_role("link", name="Submit plan").click()
+    # A confirmation page: what submitting means; nothing is submitted until it is confirmed.
+    expect(page.get_by_role("heading", name=re.compile(r"^Submit the plan for"))).to_be_visible()
+    visit("plan-submit-confirm")
+    assert DeficitRecoveryPlan.objects.get(pk=plan.pk).is_draft
+    page.get_by_role("button", name="Submit the plan").click()
     expect(page.locator(".messages")).to_contain_text("The plan has been submitted. It is now read-only.")
     expect(page.locator(".lead .badge")).to_have_text("Submitted")
     expect(page.get_by_role("link", name="Edit plan")).to_have_count(0)
@@ -166,6 +171,10 @@ def manager_journey(page: Page, visit: Visits) -> DeficitRecoveryPlan:
     expect(page.locator("input[name$='-revised_due_text']").first).to_have_value("March 27")
     page.locator("#id_alternative_proposal").fill(ALTERNATIVE)
     page.get_by_role("button", name="Save and submit to finance").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Submit the Q2 update"))).to_be_visible()
+    expect(page.locator("main")).to_contain_text("It is not submitted yet")
+    visit("q2-update-submit-confirm")
+    page.get_by_role("button", name="Submit to finance").click()
     expect(page.locator(".messages")).to_contain_text("The Q2 update has been submitted to finance.")
     expect(page.locator("main")).to_contain_text("Submitted")
     expect(page.locator("main")).to_contain_text(ALTERNATIVE)
@@ -250,6 +259,9 @@ def finance_journey(page: Page, visit: Visits) -> None:
     expect(page.get_by_label("Plan RAG this quarter")).to_have_value("AMBER")
     page.get_by_label("Comments", exact=True).fill("Agreed: conversion slower than hoped. Report progress at Q3.")
     page.get_by_role("button", name="Record the review").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Approve the Q2 update"))).to_be_visible()
+    visit("update-approve-confirm")
+    page.get_by_role("button", name="Approve the update").click()
     expect(page.locator(".messages")).to_contain_text("The update has been approved.")
     visit("update-approved")
     update = PlanUpdate.objects.get(
@@ -259,9 +271,13 @@ def finance_journey(page: Page, visit: Visits) -> None:
 
     # Lock the grid's quarter; nothing in it can change from then on.
     page.goto("/monitoring/2012-13/Q2/schemes/")
+    page.get_by_role("link", name="Lock Q2 2012/13").click()
+    expect(page.get_by_role("heading", name="Lock Q2 2012/13?")).to_be_visible()
+    visit("lock-confirm")
     page.get_by_role("button", name="Lock Q2 2012/13").click()
     expect(page.locator(".messages")).to_contain_text("Q2 2012/13 is locked.")
     expect(page.locator("main")).to_contain_text("nothing in this quarter can change")
+    expect(page.locator("main")).to_contain_text("Locked by")
     expect(page.get_by_role("link", name=re.compile(r"^Edit"))).to_have_count(0)
     visit("grid-locked")
 
@@ -281,12 +297,13 @@ def finance_journey(page: Page, visit: Visits) -> None:
     # The quarter of the approved update, locked from the quarter list.
     page.bring_to_front()
     menu(page, "Quarterly monitoring").click()
+    page.get_by_role("link", name="Lock Q2 2023/24").click()
     page.get_by_role("button", name="Lock Q2 2023/24").click()
     expect(page.locator(".messages")).to_contain_text("Q2 2023/24 is locked.")
     visit("quarters-locked")
     page.get_by_role("link", name="Plan updates Q2 2023/24").click()
     page.get_by_role("link", name="Children’s Staffing").click()
-    expect(page.locator("main")).to_contain_text("Quarter locked")
+    expect(page.locator("main")).to_contain_text("Locked by")
     expect(page.get_by_role("heading", name="Finance review")).to_have_count(0)
     visit("update-locked")
 

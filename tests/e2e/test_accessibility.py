@@ -126,7 +126,11 @@ def test_manager_journey_by_keyboard_alone(new_page, prefix):
     assert plan.milestones.count() == 3
     assert all(milestone.per_year for milestone in plan.milestones.all())
 
-    keys.press_on("form[action$='/submit/'] button", "Enter")
+    keys.press_on("a[href$='/submit/']", "Enter")
+    # The confirmation page, by keyboard too.
+    expect(page.get_by_role("heading", name=re.compile(r"^Submit the plan for"))).to_be_visible()
+    visit("plan-submit-confirm")
+    keys.press_on("form:has(input[name=confirm]) button[type=submit]", "Enter")
     expect(page.locator(".messages")).to_contain_text("The plan has been submitted.")
     keys.press_on("a[href$='/Q2/']", "Enter")
     expect(page.get_by_role("heading", name="Quarterly monitoring update")).to_be_visible()
@@ -141,6 +145,8 @@ def test_manager_journey_by_keyboard_alone(new_page, prefix):
     expect(page.locator("#id_alternative_proposal")).to_be_focused()
     page.keyboard.type(ALTERNATIVE)
     keys.press_on("button[name=submit]", "Enter")
+    expect(page.get_by_role("heading", name=re.compile(r"^Submit the Q2 update"))).to_be_visible()
+    keys.press_on("form:has(input[name=confirm]) button[type=submit]", "Enter")
     expect(page.locator(".messages")).to_contain_text("The Q2 update has been submitted to finance.")
     visit("q2-update-submitted")
     update = plan.updates.get(quarter=2)
