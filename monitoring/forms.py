@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from monitoring.figures import QUARTER_FIGURES
-from monitoring.models import MilestoneProgress, PlanUpdate
+from monitoring.models import DmtDecision, MilestoneProgress, PlanUpdate
 from monitoring.services import UPDATE_FIELDS, ReviewDecision, update_submission_errors
 from recovery.concurrency import NOT_YET_SAVED
 from recovery.fields import MoneyFormField
@@ -132,6 +132,23 @@ class SchemeQuarterForm(CleanTextMixin, forms.Form):
         return {
             name: value for name, value in self.cleaned_data.items() if name not in ("rag", "rag_reason", "version")
         }
+
+
+class DmtDecisionForm(CleanTextMixin, forms.Form):
+    """DMT's decision on a RED update's alternative proposal."""
+
+    # Named as the update's fields, so that the service's errors show beside them.
+    dmt_decision = forms.ChoiceField(label="DMT's decision", choices=DmtDecision.choices, widget=forms.RadioSelect)
+    dmt_comments = forms.CharField(
+        label="Comments for the manager",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Needed when the proposal is rejected (why) or more information is needed (what).",
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def decision_value(self) -> DmtDecision:
+        return DmtDecision(self.cleaned_data["dmt_decision"])
 
 
 class ReopenForm(CleanTextMixin, forms.Form):

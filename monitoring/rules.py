@@ -4,6 +4,7 @@
   is a draft or returned to them.
 - Finance officers review updates (return or approve), set the RAG of plans and schemes, edit
   scheme figures and lock a quarter. Administrators reopen a locked quarter, with a reason.
+- Executives (DMT) record their decision on the alternative proposal of a published RED update.
 - Whether the quarter is locked is checked by the services, for every write.
 """
 
@@ -59,6 +60,19 @@ def update_is_published(user: AbstractBaseUser | AnonymousUser, update: PlanUpda
     return update is not None and update.status in ("submitted", "approved") and update.plan.status == "submitted"
 
 
+@rules.predicate
+def update_goes_to_dmt(user: AbstractBaseUser | AnonymousUser, update: PlanUpdate | None) -> bool:
+    """A published RED update (RED as finance set it, or a "No" not yet rated) with an
+    alternative proposal: DMT decides on the proposal."""
+    return (
+        update is not None
+        and update.status in ("submitted", "approved")
+        and update.plan.status == "submitted"
+        and update.is_red
+        and bool(update.alternative_proposal.strip())
+    )
+
+
 # Drafts are private: the same rule as PlanUpdate.objects.visible_to (finance and the readers are
 # checked first, so that their checks cost no query).
 can_read_update = (
@@ -77,6 +91,7 @@ rules.add_perm("monitoring.view_update", can_view_plan)
 rules.add_perm("monitoring.change_update", is_service_manager & manages_update_plan & update_is_editable)
 rules.add_perm("monitoring.review_update", is_finance_officer & update_is_submitted)
 rules.add_perm("monitoring.set_plan_rag", is_finance_officer)
+rules.add_perm("monitoring.decide_proposal", is_executive & update_goes_to_dmt)
 rules.add_perm("monitoring.view_grid", is_finance_officer | is_executive | is_administrator)
 rules.add_perm("monitoring.change_scheme", is_finance_officer)
 rules.add_perm("monitoring.lock_quarter", is_finance_officer)

@@ -15,7 +15,15 @@ from django.shortcuts import get_object_or_404
 
 from monitoring import calculations
 from monitoring.figures import QUARTER_FIGURES, TARGET, YTD_ACTUAL
-from monitoring.models import MilestoneProgress, MonitoringQuarter, PlanUpdate, QuarterLockEvent, Scheme, SchemeQuarter
+from monitoring.models import (
+    DmtDecision,
+    MilestoneProgress,
+    MonitoringQuarter,
+    PlanUpdate,
+    QuarterLockEvent,
+    Scheme,
+    SchemeQuarter,
+)
 from plans.models import DeficitRecoveryPlan, Milestone
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, Movement, movement
@@ -256,6 +264,47 @@ def quarter_lock_summary(period: Period) -> LockSummary:
         schemes=schemes.count(),
         schemes_rated=SchemeQuarter.objects.filter(scheme__in=schemes, quarter=period.quarter).exclude(rag="").count(),
     )
+
+
+@dataclass(frozen=True)
+class DmtDecisionRecord:
+    """One decision DMT recorded on an update's alternative proposal."""
+
+    decision: DmtDecision
+    comments: str
+    by: str
+    at: datetime | None
+
+
+def dmt_decisions(update: PlanUpdate) -> list[DmtDecisionRecord]:
+    """Every decision DMT recorded on the update's proposal, newest first, read from the
+    update's history (a decision replaced by a later one is kept): two queries."""
+    rows = list(
+        update.history.filter(dmt_decided_at__isnull=False)
+        .exclude(dmt_decision="")
+        .order_by("history_date", "history_id")
+        .values("dmt_decision", "dmt_comments", "dmt_decided_by", "dmt_decided_at")
+    )
+    names = {
+        user.pk: user.get_full_name() or user.get_username()
+        for user in User.objects.filter(pk__in={row["dmt_decided_by"] for row in rows})
+    }
+    records: list[DmtDecisionRecord] = []
+    seen: set[tuple[Any, ...]] = set()
+    for row in rows:
+        key = (row["dmt_decision"], row["dmt_comments"], row["dmt_decided_by"], row["dmt_decided_at"])
+        if key in seen:
+            continue  # a later save of the update that left the decision as it was
+        seen.add(key)
+        records.append(
+            DmtDecisionRecord(
+                decision=DmtDecision(row["dmt_decision"]),
+                comments=row["dmt_comments"],
+                by=names.get(row["dmt_decided_by"], ""),
+                at=row["dmt_decided_at"],
+            )
+        )
+    return records[::-1]
 
 
 def quarter_events(period: Period) -> QuerySet[QuarterLockEvent]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import (
+    DmtDecision,
     MilestoneProgress,
     MonitoringQuarter,
     PlanUpdate,
@@ -504,6 +505,56 @@ def plan_update_review_allowed(*, user: User, update: PlanUpdate, decision: Revi
         ReviewDecision.RETURN: may_review,
         None: may_review or may_set_rag,
     }[decision]
+
+
+# DMT's decision on a RED update's alternative proposal ----------------------------------------
+
+
+@transaction.atomic
+def plan_update_dmt_decide(
+    *,
+    update: PlanUpdate,
+    user: User,
+    decision: DmtDecision,
+    comments: str = "",
+    expected_version: int | None = None,
+) -> PlanUpdate:
+    """DMT (an executive) records its decision on the alternative proposal of a published RED
+    update: accepted, rejected or more information needed, with comments (required unless
+    accepted: the manager needs to know why, or what is missing).
+
+    DMT may record a new decision later (after the more information it asked for): every
+    decision stays in the update's history. The quarter's lock freezes what managers and
+    finance report, not DMT's response to it, so a decision can be recorded after the lock
+    (a committee pack downloaded afterwards is rendered again with it: its cache key is the
+    data it shows)."""
+    update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
+    _require_with(
+        user,
+        "monitoring.decide_proposal",
+        update,
+        "Only an executive (DMT) decides, and only on the alternative proposal of a submitted RED update.",
+    )
+    check_version(update, expected_version)
+    decision = DmtDecision(decision)
+    comments = comments.strip()
+    if decision != DmtDecision.ACCEPTED and not comments:
+        raise ValidationError(
+            {
+                "dmt_comments": "Say why the proposal is rejected."
+                if decision == DmtDecision.REJECTED
+                else "Say what more information DMT needs."
+            }
+        )
+    if update.dmt_decision == decision.value and update.dmt_comments == comments:
+        return update
+    update.dmt_decision = decision.value
+    update.dmt_comments = comments
+    update.dmt_decided_by = user
+    update.dmt_decided_at = timezone.now()
+    bump(update)
+    changed_by(user, update).save()
+    return update
 
 
 # Savings schemes ---------------------------------------------------------------------------

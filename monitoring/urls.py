@@ -25,4 +25,5 @@ urlpatterns = [
     path("plans/<int:pk>/<quarter:quarter>/", views.plan_update, name="plan_update"),
     path("plans/<int:pk>/<quarter:quarter>/submit/", views.plan_update_submit, name="plan_update_submit"),
     path("plans/<int:pk>/<quarter:quarter>/review/", views.plan_update_review, name="plan_update_review"),
+    path("plans/<int:pk>/<quarter:quarter>/dmt/", views.plan_update_dmt, name="plan_update_dmt"),
 ]

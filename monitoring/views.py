@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from monitoring import selectors, services
 from monitoring.forms import (
+    DmtDecisionForm,
     GridFilterForm,
     MilestoneProgressForm,
     PlanUpdateForm,
@@ -423,6 +424,8 @@ def _update_page(
             else [],
             "quarters": list(Quarter),
             "conflict": conflict,
+            "decisions": selectors.dmt_decisions(update) if update else [],
+            "can_decide": update is not None and can(user, "monitoring.decide_proposal", update),
         },
         status=status,
     )
@@ -560,4 +563,54 @@ def plan_update_submit(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
             "hidden": {"version": update.version},
             "cancel_url": reverse("monitoring:plan_update", args=[plan.pk, quarter]),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_update_dmt(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse:
+    """DMT's decision on a RED update's alternative proposal (executives)."""
+    user = current_user(request)
+    update = _update_for_reader(user, pk, quarter)
+    if not can(user, "monitoring.decide_proposal", update):
+        raise PermissionDenied(
+            "Only an executive (DMT) decides, and only on the alternative proposal of a submitted RED update."
+        )
+    form = DmtDecisionForm(
+        request.POST or None,
+        initial={"dmt_decision": update.dmt_decision, "dmt_comments": update.dmt_comments, "version": update.version},
+    )
+    conflict = None
+    if request.method == "POST":
+        if posted_version(request.POST) is None:
+            return missing_version(request)
+        if form.is_valid():
+            try:
+                services.plan_update_dmt_decide(
+                    update=update,
+                    user=user,
+                    decision=form.decision_value(),
+                    comments=form.cleaned_data["dmt_comments"],
+                    expected_version=form.cleaned_data.get("version"),
+                )
+            except ConcurrentEdit as error:
+                conflict = error
+                keep_typed(form, request.POST, error)
+            except ValidationError as error:
+                add_validation_errors(form, error)
+            else:
+                messages.success(request, f"DMT's decision is recorded: {form.decision_value().label.lower()}.")
+                return redirect(reverse("monitoring:plan_update", args=[update.plan_id, quarter]) + "#dmt")
+    return render(
+        request,
+        "monitoring/dmt_decision.html",
+        {
+            "update": update,
+            "plan": update.plan,
+            "period": update.period,
+            "form": form,
+            "decisions": selectors.dmt_decisions(update),
+            "conflict": conflict,
+        },
+        status=409 if conflict else (400 if form.errors else 200),
     )

@@ -5,7 +5,8 @@ builders on plain inputs.
 - overdue milestones (the due date, revised or original, has passed and the milestone is not met);
 - plans without a submitted update this quarter, and schemes without figures this quarter;
 - schemes whose stated RAG the figures contradict (GREEN with a projected shortfall …);
-- RAG changes since last quarter.
+- RAG changes since last quarter;
+- RED plans' alternative proposals and DMT's decision on each (or that it awaits one).
 Each is a section of one Report, so it renders as HTML, PDF, XLSX and JSON like any other.
 """
 
@@ -23,7 +24,7 @@ from recovery.rag import RAG, Movement, movement
 from recovery.reporting.builders import SchemeLine
 from recovery.reporting.report import Column, Report, Row, Section, Unit
 
-EXCEPTION_KINDS = ("red_amber", "overdue", "not_updated", "disagreements", "rag_changes")
+EXCEPTION_KINDS = ("red_amber", "overdue", "not_updated", "disagreements", "rag_changes", "dmt")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,21 @@ class PlanLine:
     managers: str
     update_status: str
 
+
+@dataclass(frozen=True)
+class ProposalLine:
+    """A published RED update's alternative proposal and DMT's decision on it ("" = awaited)."""
+
+    plan: str
+    directorate: str
+    rag: RAG | None
+    proposal: str
+    decision: str
+    comments: str
+    decided: str  # who and when
+
+
+AWAITING_DMT = "Awaiting DMT's decision"
 
 SCHEME_COLUMNS = [
     Column("ref", "Scheme no", Unit.TEXT, width=9),
@@ -151,6 +167,14 @@ MILESTONE_COLUMNS = [
     Column("days", "Days overdue", Unit.POUNDS, width=10),
     Column("status", "Latest progress", Unit.TEXT, width=20),
 ]
+PROPOSAL_COLUMNS = [
+    Column("plan", "Plan", Unit.TEXT, width=30, wrap=True),
+    Column("rag", "RAG", Unit.RAG, width=9),
+    Column("proposal", "Alternative proposal", Unit.TEXT, width=50, wrap=True),
+    Column("decision", "DMT decision", Unit.TEXT, width=18, wrap=True),
+    Column("comments", "DMT comments", Unit.TEXT, width=40, wrap=True),
+    Column("decided", "Decided", Unit.TEXT, width=22, wrap=True),
+]
 PLAN_COLUMNS = [
     Column("plan", "Plan", Unit.TEXT, width=40, wrap=True),
     Column("directorate", "Directorate", Unit.TEXT, width=30),
@@ -170,8 +194,9 @@ def build_exceptions(
     today: date,
     only: str | None = None,
     filters: dict[str, str] | None = None,
+    proposals: Sequence[ProposalLine] = (),
 ) -> Report:
-    """The exception report (all five views, or ``only`` one of them)."""
+    """The exception report (all six views, or ``only`` one of them)."""
     plan_rows = [
         Row({"plan": p.plan, "directorate": p.directorate, "managers": p.managers, "update_status": p.update_status})
         for p in plans_not_updated
@@ -201,6 +226,15 @@ def build_exceptions(
         "rag_changes": Section(
             "rag_changes", "RAG changes this quarter", columns=SCHEME_COLUMNS, rows=rag_changes(schemes),
             caption=f"Schemes whose RAG moved since the previous quarter ({period.previous})",
+        ),
+        "dmt": Section(
+            "dmt", "Alternative proposals and DMT's decisions", columns=PROPOSAL_COLUMNS,
+            rows=[
+                Row({"plan": p.plan, "rag": p.rag, "proposal": p.proposal, "decision": p.decision or AWAITING_DMT,
+                     "comments": p.comments, "decided": p.decided})
+                for p in proposals
+            ],
+            caption=f"RED plans' proposals for realigning budgets at {period}, for DMT to consider",
         ),
     }  # fmt: skip
     keys = list(sections)

@@ -492,6 +492,40 @@ def _period(year: FinancialYear | int | str, quarter: int) -> Period:
     return Period(FinancialYear.parse(year), Quarter(quarter))
 
 
+def dmt_proposals(*, period: Period, filters: ReportFilters = ReportFilters()) -> list[exception_report.ProposalLine]:
+    """The quarter's published updates with an alternative proposal that went to DMT (RED, or
+    already decided on), with DMT's decision: one query."""
+    updates = (
+        PlanUpdate.objects.published()
+        .for_period(period)
+        .filter(plan__in=_plans_of(period, filters))
+        .exclude(alternative_proposal__regex=r"^\s*$")
+        .select_related("plan__service_area__portfolio__directorate", "dmt_decided_by")
+        .order_by("plan__service_area__name", "plan__pk")
+    )
+    lines = []
+    for update in updates:
+        if not (update.is_red or update.dmt_decision):
+            continue
+        who = update.dmt_decided_by
+        decided = ""
+        if update.dmt_decision and update.dmt_decided_at:
+            name = (who.get_full_name() or who.get_username()) if who else "DMT"
+            decided = f"{name}, {timezone.localtime(update.dmt_decided_at):%d/%m/%Y}"
+        lines.append(
+            exception_report.ProposalLine(
+                plan=f"{update.plan.service_area.name} {update.plan.financial_year}",
+                directorate=update.plan.service_area.portfolio.directorate.name,
+                rag=update.rag_status or update.implied_rag,
+                proposal=update.alternative_proposal.strip(),
+                decision=update.get_dmt_decision_display() if update.dmt_decision else "",
+                comments=update.dmt_comments,
+                decided=decided,
+            )
+        )
+    return lines
+
+
 def exceptions_report(
     *,
     period: Period,
@@ -505,6 +539,7 @@ def exceptions_report(
         schemes=scheme_exceptions(period=period, filters=filters),
         milestones=milestone_lines(period=period, filters=filters),
         plans_not_updated=plans_not_updated(period=period, filters=filters),
+        proposals=dmt_proposals(period=period, filters=filters),
         organisation=settings.ORGANISATION_NAME,
         generated_at=_now(generated_at),
         today=today or timezone.localdate(),

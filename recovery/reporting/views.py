@@ -201,6 +201,7 @@ EXCEPTION_VIEWS = [
     ("not_updated", "Not updated this quarter"),
     ("disagreements", "RAG the figures contradict"),
     ("rag_changes", "RAG changes"),
+    ("dmt", "Proposals for DMT"),
 ]
 
 

@@ -335,7 +335,7 @@ def executive_groups(*, user: User, now: datetime) -> list[TaskGroup]:
     proposals = [
         TaskItem(
             f"{Quarter(update.quarter).label} {update.plan.financial_year}: {update.plan.service_area.name}",
-            _update_url(update.plan_id, update.quarter) + "#dmt",
+            reverse("monitoring:plan_update_dmt", args=[update.plan_id, Quarter(update.quarter)]),
             update.alternative_proposal[:200],
         )
         for update in PlanUpdate.objects.awaiting_dmt_decision()

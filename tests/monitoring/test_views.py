@@ -137,6 +137,25 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
         statuses(everyone=403, others=404, finance=REDIRECT),
     ),
     ("plan_update_review", "get", "Q2", {}, statuses(everyone=405, others=405)),
+    # DMT's decision: executives, on a published RED update with an alternative proposal (Q4);
+    # the Q2 update is AMBER ("Partial"), so nobody decides on it.
+    ("plan_update_dmt", "get", "Q4", {}, statuses(everyone=403, others=404, executive=200)),
+    (
+        "plan_update_dmt",
+        "post",
+        "Q4",
+        {"dmt_decision": "accepted", "dmt_comments": "", "version": "1"},
+        statuses(everyone=403, others=404, executive=REDIRECT),
+    ),
+    (
+        "plan_update_dmt",
+        "post",
+        "Q4",
+        {"dmt_decision": "rejected", "dmt_comments": "", "version": "1"},
+        statuses(everyone=403, others=404, executive=400),
+    ),
+    ("plan_update_dmt", "post", "Q4", {"dmt_decision": "accepted"}, statuses(everyone=403, others=404, executive=400)),
+    ("plan_update_dmt", "get", "Q2", {}, statuses(everyone=403, others=404)),
     # Importing a tracker: finance and administrators. The confirm URL's token is unknown to the
     # session, so an importer is sent back to the upload page.
     ("tracker_upload", "get", "Q2", {}, IMPORTERS_PAGE),
@@ -162,11 +181,14 @@ def test_every_monitoring_url_is_in_the_permission_matrix():
 
 @pytest.fixture
 def world(live_plan, other_live_plan, manager, other_manager):
-    """Two submitted plans with a draft Q1 and a submitted Q2 update each, and a 2023/24 scheme
-    with Q2 figures."""
+    """Two submitted plans with a draft Q1, a submitted Q2 and a submitted RED Q4 update (with
+    an alternative proposal) each, and a 2023/24 scheme with Q2 figures."""
     for plan, user in ((live_plan, manager), (other_live_plan, other_manager)):
         PlanUpdateFactory(plan=plan, quarter=Quarter.Q1, status="draft")
         PlanUpdateFactory(plan=plan, quarter=Quarter.Q2, status="submitted", submitted_by=user)
+        PlanUpdateFactory(
+            plan=plan, quarter=Quarter.Q4, status="submitted", on_target="no", alternative_proposal="Realign £50k."
+        )
     figures = SchemeQuarterFactory(
         scheme=SchemeFactory(ref="7", title="Market development of major homecare provider", target=Decimal(143000)),
         quarter=Quarter.Q2,

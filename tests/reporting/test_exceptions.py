@@ -495,7 +495,7 @@ def test_unknown_only_falls_back_to_every_view(finance_client):
     assert unknown.status_code == 200
     keys = [section.key for section in unknown.context["report"].sections]
     assert keys == [section.key for section in everything.context["report"].sections]
-    assert keys == ["red_amber", "overdue", "not_updated", "not_updated_schemes", "disagreements", "rag_changes"]
+    assert keys == ["red_amber", "overdue", "not_updated", "not_updated_schemes", "disagreements", "rag_changes", "dmt"]
     assert unknown.context["report"].title == "Exception report"
 
 
@@ -534,8 +534,11 @@ def test_rag_changes_page_after_last_quarters_ratings(finance_client):
                 "Schemes without figures this quarter": 0,
                 "RAG that the figures contradict": 2,
                 "RAG changes this quarter": 0,
+                "Alternative proposals and DMT's decisions": 0,
             },
         ),
+        # Seed 000 and 003 at Q3: no RED update with a proposal.
+        ("2023-24/Q3", "dmt", {"Alternative proposals and DMT's decisions": 0}),
     ],
 )
 def test_each_view_downloads_as_a_workbook_with_its_rows(finance_client, period, only, expected):

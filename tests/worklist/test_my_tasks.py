@@ -212,7 +212,8 @@ def test_an_executive_sees_red_proposals_the_pack_and_rag_changes_since_their_la
 
     tasks = selectors.tasks_for(user=executive)
 
-    assert _urls(tasks, "executive:dmt") == [reverse("monitoring:plan_update", args=[plan.pk, Quarter.Q2]) + "#dmt"]
+    # Straight to the page where DMT records its decision.
+    assert _urls(tasks, "executive:dmt") == [reverse("monitoring:plan_update_dmt", args=[plan.pk, Quarter.Q2])]
     assert waiting.awaits_dmt_decision
     assert _urls(tasks, "executive:pack") == [reverse("reporting:pack", args=[FinancialYear(2023), Quarter.Q2])]
     changes = _group(tasks, "executive:changes")
