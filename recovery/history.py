@@ -32,7 +32,17 @@ def _display(value: Any) -> str:
 
 
 # Bookkeeping fields that the history of a change need not repeat (the when and who are shown).
-_HISTORY_SKIP = {"id", "updated_at", "submitted_at", "reviewed_at", "created_at", "locked_at", "updated_by", "version"}
+_HISTORY_SKIP = {
+    "id",
+    "updated_at",
+    "submitted_at",
+    "reviewed_at",
+    "created_at",
+    "locked_at",
+    "dmt_decided_at",
+    "updated_by",
+    "version",
+}
 
 
 def _labelled(model: type[Model], name: str, value: Any, users: dict[int, str]) -> tuple[str, str]:
