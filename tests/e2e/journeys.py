@@ -342,11 +342,47 @@ def last_row(path: Path, sheet: str) -> list[object]:
     return list(rows[-1])
 
 
+DMT_PROPOSAL = "Realign £120k from the agency budget to fund two permanent social worker posts."
+
+
+def red_update_for_dmt() -> PlanUpdate:
+    """Seed 003's Q3 update filed by its manager as "No", with an alternative proposal."""
+    from django.contrib.auth.models import User
+
+    from monitoring import services
+    from recovery.periods import Quarter
+
+    plan = DeficitRecoveryPlan.objects.get(service_area__name="Children’s Staffing", financial_year=FinancialYear(2023))
+    return services.plan_update_save(
+        plan=plan,
+        quarter=Quarter.Q3,
+        user=User.objects.get(username="manager"),
+        fields={"on_target": "no", "narrative": "No permanent appointments.", "alternative_proposal": DMT_PROPOSAL},
+        submit=True,
+    )
+
+
 def executive_journey(page: Page, visit: Visits, downloads: Path) -> None:
-    """Read the dashboard, Appendix 1 and the Transformation update; download PDF and Excel."""
+    """Decide on a RED proposal from My tasks; read the dashboard, Appendix 1 and the
+    Transformation update; download PDF and Excel."""
+    update = red_update_for_dmt()
     login(page, "executive", visit)
     expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
     visit("my-tasks")
+    page.get_by_role("link", name="Q3 2023/24: Children’s Staffing").click()
+    expect(page.get_by_role("heading", name="DMT decision on the alternative proposal")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(DMT_PROPOSAL)
+    visit("dmt-decision")
+    page.get_by_label("Rejected").check()
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.locator("#error-summary")).to_contain_text("Say why the proposal is rejected.")
+    page.get_by_label("Comments for the manager").fill("The agency budget is committed until March.")
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.locator(".messages")).to_contain_text("DMT's decision is recorded: rejected.")
+    expect(page.locator("#dmt")).to_contain_text("The agency budget is committed until March.")
+    visit("dmt-decided")
+    update.refresh_from_db()
+    assert (update.dmt_decision, update.dmt_comments) == ("rejected", "The agency budget is committed until March.")
     menu(page, "Dashboard").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Dashboard"))).to_be_visible()
     visit("dashboard-latest")
