@@ -114,11 +114,11 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", attributes, options)
 
 
-def changed_since(error: ConcurrentEdit, what: str) -> str:
-    """The message for a confirmation refused because the record moved on after the page was
-    opened: nothing was done, and the page is shown again with the record as it is now."""
+def changed_since(error: ConcurrentEdit, what: str, page: str = "the confirmation page") -> str:
+    """The message for an action refused because the record moved on after ``page`` was opened:
+    nothing was done, and the record is shown again as it is now."""
     who = ", ".join(sorted({change.who for change in error.changes})) or "someone else"
-    return f"{who} changed {what} after you opened the confirmation page, so nothing was done. Check it again below."
+    return f"{who} changed {what} after you opened {page}, so nothing was done. Check it again below."
 
 
 class AdminTextForm(CleanTextMixin, forms.ModelForm):

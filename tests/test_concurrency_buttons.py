@@ -218,7 +218,10 @@ def test_a_stale_submit_is_refused_with_409_showing_their_change(client, manager
     assert plan.is_draft
     assert hidden_version(page[page.index(f'action="{submit_url(plan)}"') :]) == str(plan.version)
 
-    again = client.post(submit_url(plan), {"version": str(plan.version)})
+    # Pressed again: the confirmation page (the plan's submission needs confirming), then confirmed.
+    assert client.post(submit_url(plan), {"version": str(plan.version)}).status_code == 200
+    assert plan.is_draft
+    again = client.post(submit_url(plan), {"version": str(plan.version), "confirm": "1"})
     assert again.status_code == 302
     plan.refresh_from_db()
     assert plan.status == DeficitRecoveryPlan.Status.SUBMITTED
@@ -238,7 +241,8 @@ def test_two_submits_of_the_same_version_one_wins(client, manager, colleague, pl
     other = Client()
     other.force_login(colleague)
     client.force_login(manager)
-    assert other.post(submit_url(plan), {"version": str(plan.version)}).status_code == 302
+    confirmed = {"version": str(plan.version), "confirm": "1"}
+    assert other.post(submit_url(plan), confirmed).status_code == 302
     # The plan is submitted now: the second press is refused (it is no longer editable by anyone).
-    assert client.post(submit_url(plan), {"version": str(plan.version)}).status_code == 403
+    assert client.post(submit_url(plan), confirmed).status_code == 403
     assert DeficitRecoveryPlan.objects.get().submitted_by == colleague

@@ -131,7 +131,7 @@ def manager_journey(page: Page, visit: Visits) -> DeficitRecoveryPlan:
     amounts = [milestone.amount for milestone in plan.milestones.order_by("order")]
     assert amounts == [Decimal("18849.84"), Decimal("37699.68"), Decimal("17196.32")]
 
-    page.get_by_role("link", name="Submit plan").click()
+    page.get_by_role("button", name="Submit plan").click()
     # A confirmation page: what submitting means; nothing is submitted until it is confirmed.
     expect(page.get_by_role("heading", name=re.compile(r"^Submit the plan for"))).to_be_visible()
     visit("plan-submit-confirm")

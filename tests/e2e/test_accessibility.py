@@ -126,7 +126,7 @@ def test_manager_journey_by_keyboard_alone(new_page, prefix):
     assert plan.milestones.count() == 3
     assert all(milestone.per_year for milestone in plan.milestones.all())
 
-    keys.press_on("a[href$='/submit/']", "Enter")
+    keys.press_on("form[action$='/submit/'] button", "Enter")
     # The confirmation page, by keyboard too.
     expect(page.get_by_role("heading", name=re.compile(r"^Submit the plan for"))).to_be_visible()
     visit("plan-submit-confirm")

@@ -112,7 +112,7 @@ ACTIONS = {
     "submit plan": Action(
         user="manager",
         url=lambda ctx: reverse("plans:submit", args=[ctx["plan"].pk]),
-        one_click=lambda ctx: {},
+        one_click=lambda ctx: {"version": str(ctx["plan"].version)},  # the plan page's Submit button
         done=lambda ctx: DeficitRecoveryPlan.objects.get(pk=ctx["plan"].pk).status == "submitted",
         page_says=["Submit the plan for", "read-only", "Submit the plan"],
     ),
@@ -250,17 +250,18 @@ def test_the_confirmation_page_is_a_get_too(client, action):
 def test_plan_changed_after_the_confirmation_page_is_not_submitted(client, manager, plan):
     client.force_login(manager)
     form = confirmation_form(client.get(reverse("plans:submit", args=[plan.pk])))
+    colleague_version = plan.version
     plan_services.plan_update(
-        plan=plan, user=manager, fields={"context": "Rewritten by a colleague."}, expected_version=plan.version
+        plan=plan, user=manager, fields={"context": "Rewritten by a colleague."}, expected_version=colleague_version
     )
 
-    response = client.post(form.action, form.data, follow=True)
+    response = client.post(form.action, form.data)
 
+    # The plan as it is now, with the change, not submitted (409).
+    assert response.status_code == 409
     assert DeficitRecoveryPlan.objects.get(pk=plan.pk).is_draft
-    assert "changed the plan after you opened the confirmation page, so nothing was done" in html.unescape(
-        response.content.decode()
-    )
-    again = confirmation_form(response)  # shown again, at the new version
+    assert "Rewritten by a colleague." in html.unescape(response.content.decode())
+    again = confirmation_form(client.get(reverse("plans:submit", args=[plan.pk])))
     assert again.data["version"] == str(plan.version + 1)
     assert client.post(again.action, again.data).status_code == 302
     assert DeficitRecoveryPlan.objects.get(pk=plan.pk).status == "submitted"
@@ -294,11 +295,12 @@ def test_update_changed_after_the_approval_page_is_not_approved(client, finance,
     )
     services.plan_update_set_rag(update=submitted_update, user=colleague, rag=RAG.GREEN)
 
-    response = client.post(form.action, form.data, follow=True)
+    response = client.post(form.action, form.data)
 
+    assert response.status_code == 409
     update = PlanUpdate.objects.get(pk=submitted_update.pk)
     assert (update.status, update.rag) == ("submitted", "GREEN")
-    assert "Ola Nowak changed this update after you opened the confirmation page" in response.content.decode()
+    assert "Ola Nowak saved this" in html.unescape(response.content.decode())
 
 
 # A review that would be refused is refused before any confirmation -----------------------------
@@ -378,3 +380,25 @@ def test_no_banner_on_an_open_quarter(client, finance, live_plan, submitted_upda
     client.force_login(finance)
     for url in _banner_pages(live_plan):
         assert "Locked by" not in client.get(url).content.decode(), url
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+@pytest.mark.parametrize("decision", ["approve", "return", "set_rag"])
+def test_a_review_opened_before_a_change_records_nothing(
+    client, finance, live_plan, submitted_update, decision, confirm
+):
+    """The review form (and its confirmation page) carries the version it was opened at: a
+    change in between is a conflict showing the update as it is now, with the review as typed."""
+    colleague = UserFactory(role=Role.FINANCE_OFFICER, first_name="Ola", last_name="Nowak")
+    services.plan_update_set_rag(update=submitted_update, user=colleague, rag=RAG.AMBER)
+    client.force_login(finance)
+    before = state()
+    data = {"decision": decision, "rag": "AMBER", "comments": "Which posts?", "version": "1"}
+    if confirm:
+        data["confirm"] = "1"
+    response = client.post(review_url(live_plan), data)
+    assert response.status_code == 409
+    content = html.unescape(response.content.decode())
+    assert "Ola Nowak saved this" in content
+    assert "Which posts?" in content  # the review as typed, not yet recorded
+    assert state() == before
