@@ -313,3 +313,130 @@ def test_amounts_in_a_flag_are_rounded_half_up():
     assert rag_disagreements(RAG.GREEN, fig) == ["GREEN but £2,501 behind the year-to-date profile."]
     short = SchemeFigures(target=Decimal("10000"), projected_shortfall=Decimal("0.50"))
     assert rag_disagreements(RAG.GREEN, short)[0] == "GREEN but a shortfall of £1 is projected."
+
+
+# A zero target (a scheme with nothing to save yet, like seed 002's empty Chief Social Work Officer
+# portfolio): it cannot be "delivered" (BLUE) nor be half-short (RED) of nothing; a projected
+# shortfall or delivery behind the profile still makes it AMBER.
+
+ZERO = Decimal(0)
+
+
+@pytest.mark.parametrize(
+    ("fig", "expected"),
+    [
+        (SchemeFigures(target=ZERO), RAG.GREEN),
+        (SchemeFigures(target=ZERO, ytd_budget=ZERO, ytd_actual=ZERO, projected_shortfall=ZERO), RAG.GREEN),
+        (SchemeFigures(target=ZERO, ytd_actual=Decimal("100.00")), RAG.GREEN),
+        (SchemeFigures(target=ZERO, projected_shortfall=Decimal("0.01")), RAG.AMBER),
+        (SchemeFigures(target=ZERO, projected_shortfall=Decimal("100.00")), RAG.AMBER),
+        (SchemeFigures(target=ZERO, ytd_budget=Decimal("0.01"), ytd_actual=ZERO), RAG.AMBER),
+    ],
+)
+def test_suggested_rag_of_a_zero_target(fig, expected):
+    assert suggested_rag(fig) is expected
+
+
+@pytest.mark.parametrize(
+    ("fig", "expected"),
+    [
+        # Exactly half the target short is RED; a penny under half is AMBER (target 1.00: 0.50 / 0.49).
+        (SchemeFigures(target=Decimal("1.00"), projected_shortfall=Decimal("0.50")), RAG.RED),
+        (SchemeFigures(target=Decimal("1.00"), projected_shortfall=Decimal("0.49")), RAG.AMBER),
+        (SchemeFigures(target=Decimal("0.01"), projected_shortfall=Decimal("0.01")), RAG.RED),
+        # Delivered in full to the penny, whatever the profile said.
+        (SchemeFigures(target=Decimal("0.01"), ytd_budget=Decimal(5), ytd_actual=Decimal("0.01")), RAG.BLUE),
+        # Ahead of the profile by a penny, no shortfall: GREEN; behind by a penny: AMBER.
+        (SchemeFigures(target=TARGET, ytd_budget=Decimal("0.00"), ytd_actual=Decimal("0.01")), RAG.GREEN),
+        (SchemeFigures(target=TARGET, ytd_budget=Decimal("0.01"), ytd_actual=Decimal("0.00")), RAG.AMBER),
+        # A negative projected shortfall (an over-delivery forecast) is no shortfall.
+        (SchemeFigures(target=TARGET, ytd_actual=Decimal(0), projected_shortfall=Decimal("-600.00")), RAG.GREEN),
+    ],
+)
+def test_suggested_rag_at_the_penny(fig, expected):
+    assert suggested_rag(fig) is expected
+
+
+@pytest.mark.parametrize("stated", [RAG.RED, RAG.AMBER, RAG.GREEN, RAG.BLUE])
+def test_a_zero_target_with_nothing_entered_contradicts_no_status(stated):
+    # "The full target has been achieved" is not said of a target of nothing.
+    assert rag_disagreements(stated, SchemeFigures(target=ZERO, ytd_actual=ZERO)) == []
+
+
+def test_a_zero_target_with_a_projected_shortfall_contradicts_green_and_blue():
+    fig = SchemeFigures(target=ZERO, projected_shortfall=Decimal(250))
+    assert rag_disagreements(RAG.GREEN, fig) == ["GREEN but a shortfall of £250 is projected."]
+    assert rag_disagreements(RAG.BLUE, fig) == ["BLUE but a shortfall of £250 is projected."]
+    assert rag_disagreements(RAG.AMBER, fig) == []
+
+
+@pytest.mark.parametrize(
+    ("fig", "stated", "reasons"),
+    [
+        # Amounts under £1 are shown in pounds and pence, not as "£0" or "£1".
+        (
+            SchemeFigures(target=TARGET, projected_shortfall=Decimal("0.40")),
+            RAG.GREEN,
+            ["GREEN but a shortfall of £0.40 is projected."],
+        ),
+        (
+            SchemeFigures(target=TARGET, ytd_actual=Decimal("999.60")),
+            RAG.BLUE,
+            ["BLUE (delivered) but £0.40 is still to achieve."],
+        ),
+        (
+            SchemeFigures(target=TARGET, ytd_budget=Decimal("250.01"), ytd_actual=Decimal("250.00")),
+            RAG.GREEN,
+            ["GREEN but £0.01 behind the year-to-date profile."],
+        ),
+        # From £1 up (after rounding half-up), whole pounds.
+        (
+            SchemeFigures(target=TARGET, projected_shortfall=Decimal("0.50")),
+            RAG.GREEN,
+            ["GREEN but a shortfall of £1 is projected."],
+        ),
+        (
+            SchemeFigures(target=TARGET, ytd_actual=Decimal(0), projected_shortfall=Decimal("1234.49")),
+            RAG.BLUE,
+            ["BLUE but a shortfall of £1,234 is projected.", "BLUE (delivered) but £1,000 is still to achieve."],
+        ),
+        # Every contradiction at once, in this order.
+        (
+            SchemeFigures(
+                target=TARGET, ytd_budget=Decimal(600), ytd_actual=Decimal(500), projected_shortfall=Decimal(100)
+            ),
+            RAG.GREEN,
+            ["GREEN but a shortfall of £100 is projected.", "GREEN but £100 behind the year-to-date profile."],
+        ),
+        (
+            SchemeFigures(target=TARGET, ytd_actual=Decimal("1000.01")),
+            RAG.AMBER,
+            ["AMBER but the full target has been achieved."],
+        ),
+        (
+            SchemeFigures(target=Decimal("0.01"), ytd_actual=Decimal("0.01")),
+            RAG.RED,
+            ["RED but the full target has been achieved."],
+        ),
+        (SchemeFigures(target=TARGET, ytd_actual=Decimal("999.99")), RAG.RED, []),
+    ],
+)
+def test_disagreement_sentences(fig, stated, reasons):
+    assert rag_disagreements(stated, fig) == reasons
+
+
+def test_scheme_figures_of_a_quarter_by_name():
+    fig = SchemeFigures.of(TARGET, {"ytd_budget": Decimal(1), "ytd_actual": Decimal(2), "unrelated": Decimal(9)})
+    assert fig == SchemeFigures(target=TARGET, ytd_budget=Decimal(1), ytd_actual=Decimal(2))
+
+
+def test_shortfall_against_profile_ahead_is_negative_and_nil_is_nothing():
+    assert shortfall_against_profile(ytd_budget=Decimal(100), ytd_actual=Decimal(150)) == Decimal(-50)
+    assert shortfall_against_profile(ytd_budget=None, ytd_actual=Decimal(150)) == Decimal(-150)
+    assert shortfall_against_profile(ytd_budget=Decimal(100), ytd_actual=None) == Decimal(100)
+
+
+def test_ratio_is_unrounded_and_signed():
+    assert ratio(Decimal(1), Decimal(3)) == Decimal(1) / Decimal(3)
+    assert ratio(Decimal(-529), Decimal(1254)) == Decimal(-529) / Decimal(1254)
+    assert ratio(Decimal(0), Decimal(5)) == Decimal(0)

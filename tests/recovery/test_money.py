@@ -15,8 +15,11 @@ from recovery.money import (
     format_millions,
     format_percent,
     format_pounds,
+    format_share,
     format_thousands,
+    format_thousands_k,
     parse_money,
+    plain,
     round_half_up,
 )
 
@@ -274,3 +277,113 @@ def test_what_cannot_be_read_says_why(text, message):
     with pytest.raises(MoneyError) as caught:
         parse_money(text)
     assert message in str(caught.value)
+
+
+# A minus sign is never lost, however small the amount, in every unit a report shows; an amount
+# that rounds to nothing at the precision shown has no sign ("-0" is not a figure).
+
+
+@pytest.mark.parametrize(
+    ("formatted", "text"),
+    [
+        (format_pounds(Decimal("-0.40"), places=2), "-£0.40"),
+        (format_pounds(Decimal("-0.40"), places=2, brackets=True), "(£0.40)"),
+        (format_pounds(Decimal("-0.01"), places=2), "-£0.01"),
+        (format_pounds(Decimal("-0.50")), "-£1"),  # half-up away from zero
+        (format_pounds(Decimal("-0.49")), "£0"),
+        (format_pounds(Decimal("0.49")), "£0"),
+        (format_pounds(Decimal("0")), "£0"),
+        (format_pounds(Decimal("0"), brackets=True), "£0"),
+        (format_thousands(Decimal("-400"), places=1), "-0.4"),
+        (format_thousands(Decimal("-400"), places=1, brackets=True), "(0.4)"),
+        (format_thousands(Decimal("-500")), "-1"),
+        (format_thousands(Decimal("-499.99")), "0"),
+        (format_thousands(Decimal("-0.40"), places=2), "0.00"),
+        (format_thousands(Decimal("-5"), places=2), "-0.01"),
+        (format_millions(Decimal("-400000")), "-£0.40m"),
+        (format_millions(Decimal("-4000")), "£0.00m"),  # −£0.004m rounds to nothing: no sign
+        (format_millions(Decimal("-5000")), "-£0.01m"),
+        (format_millions(Decimal("-2518338"), places=3), "-£2.518m"),
+        (format_millions(Decimal("1691122"), places=3), "£1.691m"),
+        (format_millions(Decimal("0")), "£0.00m"),
+    ],
+)
+def test_the_sign_of_a_small_amount(formatted, text):
+    assert formatted == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (Decimal("661000"), "£661k"),  # seed 002: "£661k remains to be mitigated"
+        (Decimal("158110"), "£158k"),  # seed 004: shortfall against the profile
+        (Decimal("436298"), "£436k"),  # seed 004: balance to a balanced budget
+        (Decimal("1234567"), "£1,235k"),
+        (Decimal("500"), "£1k"),
+        (Decimal("499.99"), "£0k"),
+    ],
+)
+def test_format_thousands_k(amount, text):
+    assert format_thousands_k(amount) == text
+
+
+@pytest.mark.parametrize(
+    ("ratio", "text"),
+    [
+        (Decimal("0.2975"), "29.8%"),  # seed 004's GREEN 29.75%: one decimal, half-up
+        (Decimal(2366559) / Decimal(7956000), "29.7%"),  # the amounts give 29.746%
+        (Decimal(436298) / Decimal(7956000), "5.5%"),
+        (Decimal("0.00049"), "0.0%"),
+        (Decimal("0.0005"), "0.1%"),
+        (Decimal("-0.0005"), "-0.1%"),
+        (Decimal(1), "100.0%"),
+        (Decimal(0), "0.0%"),
+        (None, "–"),
+    ],
+)
+def test_format_share(ratio, text):
+    assert format_share(ratio) == text
+
+
+@pytest.mark.parametrize(
+    ("ratio", "text"),
+    [(Decimal("-0.125"), "-13%"), (Decimal("1.4219"), "142%"), (Decimal("0.005"), "1%"), (Decimal("0.00499"), "0%")],
+)
+def test_format_percent_signs_and_whole_percent(ratio, text):
+    assert format_percent(ratio) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("397.0005"), "397.0005"),
+        (Decimal("-2"), "-2"),
+        (Decimal("18473.00"), "18473"),
+        (Decimal("1E+3"), "1000"),
+        (Decimal("0.50"), "0.5"),
+        (Decimal("120"), "120"),
+    ],
+)
+def test_plain(value, text):
+    assert plain(value) == text
+
+
+@given(st.decimals(min_value=Decimal("-0.99"), max_value=Decimal("0.99"), places=2))
+def test_a_pence_amount_keeps_its_sign_when_shown_with_pence(amount):
+    text = format_pounds(amount, places=2)
+    assert text.startswith("-") == (amount < 0)
+    assert parse_money(text) == amount
+
+
+def test_round_half_up_to_places():
+    assert round_half_up(Decimal("2.45"), 1) == Decimal("2.5")
+    assert round_half_up(Decimal("-2.45"), 1) == Decimal("-2.5")
+    assert round_half_up(Decimal("2.5")) == Decimal(3)
+    assert round_half_up(Decimal("1234.5"), 0) == Decimal(1235)
+
+
+def test_parse_money_takes_a_decimal_in_any_notation_but_not_a_boolean():
+    assert parse_money(Decimal("1E+3")) == Decimal("1000.00")
+    assert parse_money(Decimal("-0.5")) == Decimal("-0.50")
+    with pytest.raises(MoneyError):
+        parse_money(True)

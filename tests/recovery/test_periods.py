@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 import pytest
@@ -179,3 +180,84 @@ def test_every_date_falls_in_exactly_one_period(day):
 def test_consecutive_days_are_in_the_same_or_the_next_period(day):
     today, tomorrow = Period.for_date(day), Period.for_date(day + timedelta(days=1))
     assert tomorrow == today or tomorrow.previous == today
+
+
+# Milestone dates as managers type them: dd/mm/yy (a two-digit year is this century), dd/mm/yyyy,
+# with slashes, dots or hyphens; a month and a year means the month's last day.
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("31/12/23", date(2023, 12, 31)),
+        ("1/4/24", date(2024, 4, 1)),
+        ("01/04/24", date(2024, 4, 1)),
+        ("31.03.24", date(2024, 3, 31)),
+        ("30-06-23", date(2023, 6, 30)),
+        ("29/02/24", date(2024, 2, 29)),
+        ("31/03/00", date(2000, 3, 31)),
+        ("31/03/99", date(2099, 3, 31)),
+        ("5/11/2023", date(2023, 11, 5)),
+        ("2024-3-1", date(2024, 3, 1)),
+        ("31/12/23.", date(2023, 12, 31)),  # a sentence's full stop
+        ("  31/12/23  ", date(2023, 12, 31)),
+        ("Dec 23", date(2023, 12, 31)),
+        ("Dec. 23", date(2023, 12, 31)),
+        ("June '24", date(2024, 6, 30)),
+        ("sept 2023", date(2023, 9, 30)),
+        ("February 23", date(2023, 2, 28)),
+        ("April 2024", date(2024, 4, 30)),
+        ("2024/25", date(2025, 3, 31)),
+        ("24/25", date(2025, 3, 31)),
+    ],
+)
+def test_parse_due_dd_mm_yy_and_months(text, due):
+    assert parse_due(text) == due
+
+
+@pytest.mark.parametrize("text", ["29/02/23", "31/04/24", "0/1/24", "1/13/24", "32/01/24", "31/12/123", "Smarch 2024"])
+def test_parse_due_refuses_a_date_that_does_not_exist(text):
+    assert parse_due(text) is None
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+def test_parse_due_reads_every_date_written_dd_mm_yy(day):
+    assert parse_due(f"{day:%d/%m/%y}") == day
+    assert parse_due(f"{day.day}/{day.month}/{day:%y}") == day
+    assert parse_due(f"{day:%d/%m/%Y}") == day
+    assert parse_due(f"{day:%Y-%m-%d}") == day
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+def test_parse_due_of_a_month_is_its_last_day(day):
+    due = parse_due(f"{day:%B %y}")
+    assert due is not None
+    assert (due.year, due.month) == (day.year, day.month)
+    assert due.day == calendar.monthrange(day.year, day.month)[1]
+    assert parse_due(f"{day:%b %Y}") == due
+
+
+def test_financial_year_range_and_containment_at_the_edges():
+    assert FinancialYear(2999).start_year == 2999
+    assert FinancialYear(1900).start_year == 1900
+    with pytest.raises(ValueError, match="out of range"):
+        FinancialYear(3000)
+    year = FinancialYear(2023)
+    assert year.contains(date(2023, 4, 1))
+    assert year.contains(date(2024, 3, 31))
+    assert not year.contains(date(2023, 3, 31))
+    assert not year.contains(date(2024, 4, 1))
+
+
+@pytest.mark.parametrize("text", ["2022/2123", "2022/1923", "22/2123"])
+def test_financial_year_parse_rejects_a_four_digit_second_year_of_another_century(text):
+    with pytest.raises(ValueError, match="must follow the first"):
+        FinancialYear.parse(text)
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_boolean_is_not_a_year_or_a_quarter(value):
+    with pytest.raises(ValueError, match="is not a financial year"):
+        FinancialYear.parse(value)
+    with pytest.raises(ValueError, match="is not a quarter"):
+        Quarter.parse(value)
