@@ -175,5 +175,6 @@ def format_share(value: Decimal | None) -> str:
 
 
 def format_thousands_k(value: Decimal) -> str:
-    """An amount in pounds as the seeds write it in a sentence, in £000s: 661,000 → ``£661k``."""
-    return f"£{format_thousands(value)}k"
+    """An amount in pounds as the seeds write it in a sentence, in £000s: 661,000 → ``£661k``;
+    −50,000 → ``-£50k`` (the sign before the £, as ``format_pounds`` writes it)."""
+    return _signed(value / THOUSAND, f"£{_grouped(value / THOUSAND, 0)}k", 0, False)

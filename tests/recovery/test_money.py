@@ -321,6 +321,12 @@ def test_the_sign_of_a_small_amount(formatted, text):
         (Decimal("1234567"), "£1,235k"),
         (Decimal("500"), "£1k"),
         (Decimal("499.99"), "£0k"),
+        # A negative amount (a "shortfall" when ahead of the profile) has its sign before the £,
+        # as every other amount in the reports: -£2, -£2.52m.
+        (Decimal("-50000"), "-£50k"),
+        (Decimal("-529000"), "-£529k"),
+        (Decimal("-500"), "-£1k"),
+        (Decimal("-499.99"), "£0k"),  # rounds to nothing: no sign
     ],
 )
 def test_format_thousands_k(amount, text):

@@ -164,9 +164,10 @@ def test_cumulative_headline_names_the_quarter_in_words(quarter, words):
         ("1849232", "1691122", "a shortfall of £158k against the profile", "£158k"),
         ("250000", "249000", "a shortfall of £1k against the profile", "£1k"),
         ("250000", "248500", "a shortfall of £2k against the profile", "£2k"),
-        # Ahead: the amount ahead is shown as a positive figure after "ahead of".
-        ("250000", "300000", "£50k ahead of the profile", None),
-        ("250000", "251000", "£1k ahead of the profile", None),
+        # Ahead: the amount ahead is shown as a positive figure after "ahead of"; the shortfall
+        # headline shows a negative shortfall, the sign before the £.
+        ("250000", "300000", "£50k ahead of the profile", "-£50k"),
+        ("250000", "251000", "£1k ahead of the profile", "-£1k"),
         # On the profile to the penny.
         ("250000", "250000", "exactly on the profile", "£0k"),
         ("0", "0", "exactly on the profile", "£0k"),
@@ -178,8 +179,7 @@ def test_actual_headline_clause_and_shortfall_headline(profiled, actual, clause,
     assert texts["actual"].endswith(f" of the full year target, {clause}")
     shortfall = next(h for h in report.headlines if h.key == "shortfall_against_profile")
     assert shortfall.value == D(profiled) - D(actual)
-    if shortfall_text is not None:
-        assert shortfall.text == f"Shortfall against the profiled target: {shortfall_text}"
+    assert shortfall.text == f"Shortfall against the profiled target: {shortfall_text}"
 
 
 @pytest.mark.parametrize(
