@@ -29,6 +29,7 @@ from recovery.reporting.builders import (
     build_appendix,
     build_plan,
     build_transformation,
+    figure_values,
     transformation_figures,
 )
 from recovery.reporting.formatting import format_cell
@@ -724,3 +725,83 @@ def test_appendix_total_rows_are_totals_and_filters_are_kept():
         filters={"directorate": "Adult Social Care"},
     )
     assert transformation_report.filters == {"directorate": "Adult Social Care"}
+
+
+def test_plan_laid_out_as_the_seed_form():
+    report = plan_report(
+        tracker_ref="",
+        service_director="",
+        service_manager="",
+        cost_centres="",
+        previous_year_budget_note="(budget note)",
+        current_year_budget_note="(current note)",
+        pressure_note="(pressure note)",
+        deficit_since="",
+        milestones=[MilestoneLine("Review", D("18849.84"), True, "2023/24", status="Met")],
+        updates=[
+            UpdateLine(
+                quarter=Quarter.Q3,
+                on_target="No",
+                narrative="Behind.",
+                status="Submitted",
+                rag=RAG.RED,
+                rag_reason="Worse.",
+                recovery_actions="Recruit.",
+                alternative_proposal="Realign.",
+            )
+        ],
+    )
+    assert [(s.key, s.title, s.kind) for s in report.sections] == [
+        ("header", "Deficit Recovery Plan", "fields"),
+        ("context", "Context behind the pressure", "text"),
+        ("actions", "Actions to keep 23/24 spend in line with approved budget", "text"),
+        ("milestones", "Timescale for budget deficit recovery", "table"),
+        ("quarterly", "Quarterly monitoring updates", "table"),
+        ("update-q3", "Q3: further detail", "fields"),
+    ]
+    assert section(report, "header").fields == [
+        ("Directorate", "Chief Executive"),
+        ("Combined Tracker Ref.", "—"),
+        ("Service Director", "—"),
+        ("Service Area", "Adult Social care assessment costs and income shortfall"),
+        ("Service Manager", "—"),
+        ("Activity/Cost centres", "—"),
+        ("22/23 Budget £'000", "-2 (budget note)"),
+        ("22/23 Outturn £'000", "397"),
+        ("23/24 Budget £'000", "0 (current note)"),
+        ("Pressure on this activity in 23/24 (based on 22/23 outturn) £'000", "399 (pressure note)"),
+        ("Status", "Submitted"),
+    ]
+    assert section(report, "context").lines == ["Not enough resource."]
+    assert section(report, "actions").lines == ["Recruit."]
+    (milestone,) = section(report, "milestones").rows
+    assert milestone.get("progress") == "Yearly saving; Met"
+    quarterly = section(report, "quarterly")
+    assert [row.get("narrative") for row in quarterly.rows] == ["", "", "Behind.", ""]
+    assert quarterly.caption == (
+        "On target? Yes = GREEN; Partial (e.g. milestones slipped) = AMBER; No = RED. RAG as set by finance."
+    )
+    assert [c.key for c in quarterly.columns] == ["quarter", "on_target", "rag", "status", "narrative"]
+    assert section(report, "update-q3").fields == [
+        ("Bringing delivery back on track", "Recruit."),
+        ("Alternative proposal for realigning budgets (for DMT)", "Realign."),
+        ("Reason for the RAG", "Worse."),
+    ]
+    assert report.kind == "plan"
+    assert report.organisation == "Example Council"
+    assert report.generated_at == GENERATED
+    assert report.notes == [
+        "Figures in £'000 as on the form; milestone amounts in pounds. Pressure = outturn − budget."
+    ]
+
+
+def test_a_quarters_figures_by_name_become_a_scheme_lines_figures():
+    values = figure_values({"ytd_actual": D(925000), "forecast_year_end": D(1500000), "unrelated": D(1)})
+    assert values == {
+        "ytd_budget": None,
+        "ytd_actual": D(925000),
+        "forecast_year_end": D(1500000),
+        "forecast_next_year": None,
+        "projected_shortfall": None,
+    }
+    assert line(**values).ytd_actual == D(925000)
