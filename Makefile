@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto
 # Development settings for `make run` and the checks; production sets its own (see README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install install-test run worker serve-prod backup restore load-test bench test-e2e e2e-deps office-deps validate migrate demo test test-postgres lint format check-deploy clean
+.PHONY: help install install-test run worker serve-prod backup restore load-test bench test-e2e e2e-deps office-deps validate migrate demo test test-postgres lint format check-deploy mutation clean
 
 help:
 	@echo "make run            set up everything and serve the app at http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-postgres  the suite against PostgreSQL ($(PG_URL))"
 	@echo "make lint           ruff, ruff format --check, mypy, import contracts, makemigrations --check"
 	@echo "make install        create $(VENV) and install the app"
+	@echo "make mutation       mutation testing of the figures (mutmut; not in CI, about 25 minutes)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -114,6 +115,17 @@ lint: install-test
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Mutation testing (not in CI; about 25 minutes on one core): mutmut mutates the modules every figure a
+# committee reads comes from (calculations, report builders, money, periods; [tool.mutmut] in
+# pyproject.toml) and runs their pure unit tests against each mutant, one at a time, in a fresh copy
+# in mutants/. Prints the score per module; MUTATION_ARGS=--survivors lists the mutants that survived.
+mutation: install-test
+	rm -rf mutants
+	@mkdir -p var
+	@echo "mutmut run (log in var/mutation.log)"
+	@$(BIN)/mutmut run --max-children 1 > var/mutation.log 2>&1 || (tail -n 30 var/mutation.log; exit 1)
+	$(BIN)/python tests/mutation_score.py $(MUTATION_ARGS)
+
 format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -144,4 +156,4 @@ restore: install
 	$(BIN)/python manage.py restore "$(BACKUP)" $(if $(REPLACE),--replace) $(if $(CHECK),--check)
 
 clean:
-	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache mutants

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from plans.models import DeficitRecoveryPlan
 from plans.roles import Role
 from tests.factories import PlanFactory, ServiceAreaFactory, UserFactory
+
+# `make mutation` runs the unit tests once for every mutant: fewer examples for the properties that
+# do not set their own (the run is seeded, so the same examples every time).
+hypothesis_settings.register_profile("mutation", max_examples=25, deadline=None)
 
 
 def pytest_configure(config):
