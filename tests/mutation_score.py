@@ -43,7 +43,7 @@ def is_layout_only(diff: str) -> bool:
     lines = changed_lines(diff)
     removed = [line for line in lines if line.startswith("-")]
     added = [line for line in lines if line.startswith("+")]
-    return bool(lines) and _without_layout(removed) == _without_layout(added)
+    return bool(lines) and "".join(_without_layout(removed)) == "".join(_without_layout(added))
 
 
 def main(argv: list[str]) -> int:

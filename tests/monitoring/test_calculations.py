@@ -127,6 +127,7 @@ def test_shortfall_against_profile_is_the_headline_158k():
 
 def test_total_of_nothing_and_of_nils():
     assert total([]) == Decimal(0)
+    assert isinstance(total([]), Decimal)  # a Decimal zero, formatted as money like any total
     assert total([None, None]) == Decimal(0)
     assert total([Decimal("1.10"), None, Decimal("2.20")]) == Decimal("3.30")
 

@@ -302,6 +302,8 @@ def test_transformation_columns_in_pounds():
     assert (red.title, red.caption) == ("RED schemes", "Schemes rated RED, Q2 2012/13")
     total = section(report, "total")
     assert (total.title, total.caption, total.rows) == ("Total", "All schemes, Q2 2012/13", [])
+    assert total.columns == columns
+    assert report.generated_at == GENERATED
 
 
 def test_transformation_row_carries_the_scheme_as_entered():
@@ -312,6 +314,7 @@ def test_transformation_row_carries_the_scheme_as_entered():
     assert row.get("ytd_actual") == D(78114)
     assert row.get("balance") == D(8691)
     assert row.get("rag") is RAG.AMBER
+    assert row.get("recurrence") == "R"
     assert row.kind == "item"
 
 
