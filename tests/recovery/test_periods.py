@@ -215,7 +215,10 @@ def test_parse_due_dd_mm_yy_and_months(text, due):
     assert parse_due(text) == due
 
 
-@pytest.mark.parametrize("text", ["29/02/23", "31/04/24", "0/1/24", "1/13/24", "32/01/24", "31/12/123", "Smarch 2024"])
+@pytest.mark.parametrize(
+    "text",
+    ["29/02/23", "31/04/24", "0/1/24", "1/13/24", "32/01/24", "31/12/123", "Smarch 2024", "31/12/23X", "Dec 23X"],
+)
 def test_parse_due_refuses_a_date_that_does_not_exist(text):
     assert parse_due(text) is None
 
