@@ -99,6 +99,9 @@ class JobContext:
     def __init__(self, job: Job) -> None:
         self.job = job
         self._saved_at = 0.0
+        # Transactions already open when the handler starts (a test's own): progress reported
+        # inside one the handler opens is not saved there (see ``progress``).
+        self._depth = len(connections["default"].atomic_blocks)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -107,9 +110,15 @@ class JobContext:
 
     def progress(self, *, force: bool = False, **counts: int | str) -> None:
         """Record progress counts (``read=…, checked=…, written=…``); saved at most once a
-        second unless ``force``. Also refreshes the job's heartbeat."""
+        second unless ``force``. Also refreshes the job's heartbeat.
+
+        Inside a transaction the handler opened, the counts are only kept (and saved with the
+        outcome): an update there would be invisible until the commit and would lock the job's
+        row against the heartbeat thread and the reaper for as long as the transaction lasts."""
         self.job.progress = {**self.job.progress, **counts}
         if self.job.worker == IMMEDIATE_WORKER:
+            return
+        if len(connections["default"].atomic_blocks) > self._depth:
             return
         now = time.monotonic()
         if not force and now - self._saved_at < 1:

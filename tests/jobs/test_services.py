@@ -195,3 +195,32 @@ def test_jobs_run_in_the_request_when_told_to(settings):
     assert job.status == Job.Status.SUCCEEDED
     assert job.result == {"echo": 9}
     assert worker_is_running() is True
+
+
+SEEN: list[dict] = []
+
+
+@job_kind("test-progress-in-transaction", max_attempts=1)
+def progress_in_transaction(ctx: JobContext) -> dict:
+    from django.db import transaction
+
+    def stored() -> dict:
+        return Job.objects.values_list("progress", flat=True).get(pk=ctx.job.pk)
+
+    ctx.progress(read=5, force=True)
+    SEEN.append(stored())
+    with transaction.atomic():
+        ctx.progress(checked=5, force=True)
+        SEEN.append(stored())  # not written inside the handler's transaction (the row stays unlocked)
+    ctx.progress(written=4, force=True)
+    SEEN.append(stored())
+    return {}
+
+
+def test_progress_inside_the_handlers_own_transaction_is_kept_and_saved_after_it():
+    SEEN.clear()
+    job = job_submit(kind="test-progress-in-transaction", params={})
+    work()
+    assert SEEN == [{"read": 5}, {"read": 5}, {"read": 5, "checked": 5, "written": 4}]
+    job.refresh_from_db()
+    assert job.progress == {"read": 5, "checked": 5, "written": 4}
