@@ -286,6 +286,9 @@ JOBS_LEASE_SECONDS = int(os.environ.get("JOBS_LEASE_SECONDS", 60))
 JOBS_WORKER_MISSING_SECONDS = int(os.environ.get("JOBS_WORKER_MISSING_SECONDS", 60))
 # A report with more rows than this is rendered to PDF in the background.
 REPORT_PDF_BACKGROUND_ROWS = int(os.environ.get("REPORT_PDF_BACKGROUND_ROWS", 300))
+# An uploaded savings tracker with more rows than this is checked, and then imported, in the
+# background, with a page showing its progress; smaller ones are checked in the request.
+TRACKER_BACKGROUND_ROWS = int(os.environ.get("TRACKER_BACKGROUND_ROWS", 2000))
 
 # The cache holds rendered PDFs, so it must be shared by the web processes and the worker: files
 # under var/cache on one server, Redis (REDIS_URL) when several servers share the work.
