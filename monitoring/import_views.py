@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -15,13 +16,16 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 from openpyxl import Workbook
 
+from monitoring import jobs
 from monitoring.figures import AMOUNT_FIGURES
-from monitoring.import_problems import SHOWN, kinds, problems_csv
+from monitoring.import_problems import SHOWN
 from monitoring.imports import ImportSummary, tracker_import, tracker_preview
 from monitoring.tracker import LABELS, MAX_BYTES, TrackerUnreadable
 from plans.rules import can
+from recovery.jobs.services import worker_is_running
 from recovery.viewtools import current_user
 
 SESSION_KEY = "tracker_uploads"
@@ -43,33 +47,41 @@ def _require_importer(request: HttpRequest) -> None:
 
 
 def _stored_name(token: str) -> str:
-    return f"tracker-uploads/{token}.xlsx"
+    return jobs.upload_name(token)
 
 
 def _problems_name(token: str) -> str:
-    return f"tracker-uploads/{token}-problems.csv"
+    return jobs.problems_name(token)
+
+
+def _page_context(request: HttpRequest, page: jobs.PreviewPage) -> dict[str, object]:
+    """The preview page's context; the CSV of every problem is this session's to download."""
+    if page.problems_token:
+        request.session[PROBLEMS_SESSION_KEY] = [
+            *request.session.get(PROBLEMS_SESSION_KEY, [])[-4:],
+            page.problems_token,
+        ]
+    return {
+        "summary": page.summary,
+        "shown": SHOWN,
+        "shown_errors": page.summary.errors,
+        "shown_warnings": page.summary.warnings,
+        "error_count": page.error_count,
+        "warning_count": page.warning_count,
+        "error_kinds": page.error_kinds,
+        "warning_kinds": page.warning_kinds,
+        "problems_token": page.problems_token,
+    }
 
 
 def _preview_context(request: HttpRequest, summary: ImportSummary) -> dict[str, object]:
     """The preview's summary of problems: counts by kind, the first SHOWN of each listed, and
     (when there are any) every one of them stored as CSV for this session to download."""
-    context: dict[str, object] = {
-        "summary": summary,
-        "shown": SHOWN,
-        "shown_errors": summary.errors[:SHOWN],
-        "shown_warnings": summary.warnings[:SHOWN],
-        "error_kinds": kinds(summary.errors),
-        "warning_kinds": kinds(summary.warnings),
-        "problems_token": "",
-    }
-    if summary.errors or summary.warnings:
-        token = secrets.token_hex(16)
-        default_storage.save(
-            _problems_name(token), ContentFile(problems_csv(errors=summary.errors, warnings=summary.warnings))
-        )
-        request.session[PROBLEMS_SESSION_KEY] = [*request.session.get(PROBLEMS_SESSION_KEY, [])[-4:], token]
-        context["problems_token"] = token
-    return context
+    return _page_context(request, jobs.preview_page(summary))
+
+
+def _remember_upload(request: HttpRequest, token: str) -> None:
+    request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-4:], token]
 
 
 @login_required
@@ -83,6 +95,11 @@ def tracker_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", f"The file is larger than the {MAX_BYTES // (1024 * 1024)} MB limit.")
         else:
             data = upload.read()
+            if jobs.tracker_is_large(data):
+                # Too large to check while the browser waits: the worker checks it.
+                job, token = jobs.tracker_check_submit(user=current_user(request), data=data, filename=upload.name)
+                _remember_upload(request, token)
+                return redirect("monitoring:tracker_job", job_id=job.pk)
             try:
                 summary = tracker_preview(source=data)
             except TrackerUnreadable as error:
@@ -92,7 +109,7 @@ def tracker_upload(request: HttpRequest) -> HttpResponse:
                 if summary.ok:
                     token = secrets.token_hex(16)
                     default_storage.save(_stored_name(token), ContentFile(data))
-                    request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-4:], token]
+                    _remember_upload(request, token)
                 return render(
                     request,
                     "monitoring/tracker_preview.html",
@@ -124,6 +141,15 @@ def tracker_confirm(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("monitoring:tracker_upload")
     with default_storage.open(name, "rb") as handle:
         data = handle.read()
+    if jobs.tracker_is_large(data):
+        job = jobs.tracker_import_submit(
+            user=current_user(request),
+            token=token,
+            only=set(request.POST.getlist("scheme")),
+            fingerprint=previewed,
+            rows=jobs.tracker_rows(data),
+        )
+        return redirect("monitoring:tracker_job", job_id=job.pk)
     try:
         summary = tracker_import(
             source=data,
@@ -156,6 +182,71 @@ def tracker_confirm(request: HttpRequest, token: str) -> HttpResponse:
         f"Imported: {summary.new} new, {summary.updated} updated and {summary.unchanged} unchanged schemes.{left_out}",
     )
     return redirect("monitoring:quarters")
+
+
+@login_required
+@require_GET
+def tracker_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A large tracker's check or import in the background: its progress while it runs
+    (refreshing itself: htmx, or a meta refresh without JavaScript), then the preview, the
+    result or why it failed. Only the user who uploaded the file sees it."""
+    _require_importer(request)
+    job = jobs.tracker_job_for(job_id=job_id, user=current_user(request))
+    if job is None:
+        raise Http404("No such import is under way.")
+    htmx = bool(getattr(request, "htmx", False))
+    if job.is_active:
+        template = "monitoring/_tracker_job_status.html" if htmx else "monitoring/tracker_job.html"
+        return render(
+            request,
+            template,
+            {"job": job, "progress": jobs.tracker_job_progress(job), "worker_missing": not worker_is_running()},
+        )
+    if htmx:
+        return HttpResponseClientRefresh()  # finished: load the whole page (the preview or the result)
+    token = job.params.get("token", "")
+    result: dict[str, Any] = job.result or {}
+    outcome = result.get("outcome")
+    page = jobs.tracker_job_page(job) if outcome in ("preview", "stale", "errors") else None
+    if job.failed or outcome == "unreadable" or (outcome in ("preview", "stale", "errors") and page is None):
+        return render(
+            request,
+            "monitoring/tracker_job.html",
+            {"job": job, "progress": jobs.tracker_job_progress(job), "failed": _failure(job, result)},
+        )
+    if outcome == "imported":
+        request.session[SESSION_KEY] = [item for item in request.session.get(SESSION_KEY, []) if item != token]
+        return render(request, "monitoring/tracker_job.html", {"job": job, "imported": result})
+    assert page is not None
+    context: dict[str, object] = {**_page_context(request, page), "filename": job.params.get("filename", "")}
+    preview = "monitoring/tracker_preview.html"
+    if job.kind == jobs.TRACKER_CHECK:
+        ok = page.error_count == 0
+        return render(request, preview, {**context, "token": token if ok else ""}, status=200 if ok else 400)
+    if outcome == "stale":
+        return render(request, preview, {**context, "token": token, "stale": True}, status=409)
+    return render(request, preview, {**context, "token": ""}, status=400)
+
+
+def _failure(job: Any, result: dict[str, Any]) -> str:
+    """Why a tracker job has nothing to show, in words for finance."""
+    if result.get("outcome") == "unreadable":
+        return str(result.get("message", "The file cannot be read as a tracker."))
+    what = "checked" if job.kind == jobs.TRACKER_CHECK else "imported"
+    if job.failed and "worker stopped" in job.error:
+        if job.kind == jobs.TRACKER_IMPORT:
+            return (
+                "The import did not finish: the background worker stopped while writing. An import is "
+                "all or nothing, so upload the file again: its preview shows what is still to import."
+            )
+        return "The file could not be checked: the background worker stopped while reading it. Upload it again."
+    if job.failed and "expired" in job.error:
+        return "The uploaded file has expired: upload it again."
+    return (
+        f"Sorry, the file could not be {what}."
+        + (" Nothing was imported." if job.kind == jobs.TRACKER_IMPORT else "")
+        + " Upload it again to try again; if it fails again, tell your administrator."
+    )
 
 
 @login_required

@@ -12,6 +12,7 @@ urlpatterns = [
     path("import/", import_views.tracker_upload, name="tracker_upload"),
     path("import/template.xlsx", import_views.tracker_template, name="tracker_template"),
     path("import/<str:token>/confirm/", import_views.tracker_confirm, name="tracker_confirm"),
+    path("import/jobs/<str:job_id>/", import_views.tracker_job, name="tracker_job"),
     path("import/<str:token>/problems.csv", import_views.tracker_problems, name="tracker_problems"),
     path("import-plans/", plan_import_views.plan_import_upload, name="plan_import"),
     path("import-plans/<str:token>/confirm/", plan_import_views.plan_import_confirm, name="plan_import_confirm"),

@@ -166,6 +166,10 @@ MATRIX: list[tuple[str, str, str, dict[str, str], dict[str, int]]] = [
     # The CSV of a preview's problems: the token is unknown to the session, so an importer gets 404.
     ("tracker_problems", "get", "Q2", {}, statuses(everyone=403, finance=404, administrator=404)),
     ("tracker_problems", "post", "Q2", {}, statuses(everyone=405)),
+    # A large tracker's background check or import: only its uploader sees it, so an unknown job
+    # is 404 to an importer (tests/monitoring/test_import_background.py: another importer's too).
+    ("tracker_job", "get", "Q2", {}, statuses(everyone=403, finance=404, administrator=404)),
+    ("tracker_job", "post", "Q2", {}, statuses(everyone=405)),
     # Importing Word plans: service managers, into the service areas they manage.
     ("plan_import", "get", "Q2", {}, statuses(everyone=403, manager=200, others=200)),
     ("plan_import", "post", "Q2", {"file": ""}, statuses(everyone=403, manager=400, others=400)),
@@ -227,6 +231,7 @@ def test_permission_matrix(client, world, who, name, method, quarter, data, expe
         "scheme_pk": world["scheme"].pk,
         "pk": plan.pk,
         "token": UNKNOWN_TOKEN,
+        "job_id": "00000000-0000-0000-0000-000000000000",
     }
     url = reverse(f"monitoring:{name}", kwargs={key: values[key] for key in pattern.pattern.converters})
     before = state()
