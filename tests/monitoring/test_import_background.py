@@ -303,3 +303,24 @@ def test_count_rows_does_not_trust_the_declared_size(declared):
 @pytest.mark.parametrize("data", [b"", b"not a zip", b"PK\x03\x04broken"])
 def test_count_rows_of_a_file_that_is_not_a_workbook_is_zero(data):
     assert count_rows(data) == 0
+
+
+@pytest.mark.parametrize("ticked", [999, 5_000, 20_000])
+def test_the_confirm_takes_a_tick_box_for_every_scheme_a_tracker_may_have(as_finance, background, ticked):
+    """A 5,000-row tracker's preview has 5,000 tick boxes: Django's default limit of 1,000
+    fields refused its confirm with a 400."""
+    from monitoring.tracker import MAX_ROWS
+
+    assert ticked <= MAX_ROWS
+    preview = as_finance.get(upload(as_finance, rows_of(5))["Location"])
+    work()
+    preview = as_finance.get(preview.wsgi_request.path)
+    summary = preview.context["summary"]
+    keys = [change.key for change in summary.changes]
+    response = as_finance.post(
+        reverse("monitoring:tracker_confirm", args=[preview.context["token"]]),
+        {"fingerprint": summary.fingerprint, "scheme": keys + [f"{number:016x}" for number in range(ticked - 5)]},
+    )
+    assert response.status_code == 302
+    work()
+    assert "Imported: 5 new" in text(as_finance.get(response["Location"]))
