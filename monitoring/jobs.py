@@ -29,7 +29,7 @@ from django.core.files.storage import default_storage
 from monitoring.import_changes import FieldChange, SchemeChange
 from monitoring.import_problems import SHOWN, KindCount, kinds, problems_csv
 from monitoring.imports import ImportSummary, tracker_import, tracker_preview
-from monitoring.tracker import Problem, TrackerUnreadable, count_rows
+from monitoring.tracker import Problem, TrackerUnreadable, count_rows, progress_percent
 from plans.rules import can
 from recovery.jobs.models import Job
 from recovery.jobs.services import JobContext, job_get, job_kind, job_submit
@@ -331,11 +331,9 @@ class JobProgress:
 
     @property
     def percent(self) -> int:
-        steps = 3 if self.writes else 2
-        if self.rows <= 0:
-            return 0
-        done = min(self.read, self.rows) + min(self.checked, self.rows) + min(self.written, self.rows)
-        return min(100, done * 100 // (steps * self.rows))
+        return progress_percent(
+            rows=self.rows, read=self.read, checked=self.checked, written=self.written, writes=self.writes
+        )
 
 
 def tracker_job_progress(job: Job) -> JobProgress:

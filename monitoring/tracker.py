@@ -32,6 +32,16 @@ PROGRESS_EVERY = 1000  # rows between two progress reports
 # monitoring.imports. A background job's ``ctx.progress`` and the command line's bar fit it.
 Progress = Callable[..., None]
 
+
+def progress_percent(*, rows: int, read: int = 0, checked: int = 0, written: int = 0, writes: bool) -> int:
+    """How far an import of about ``rows`` rows has gone, 0 to 100: reading, checking and (when
+    it ``writes``) writing each count for an equal share. 0 when the size is unknown."""
+    if rows <= 0:
+        return 0
+    done = min(read, rows) + min(checked, rows) + (min(written, rows) if writes else 0)
+    return min(100, done * 100 // ((3 if writes else 2) * rows))
+
+
 AMOUNT_COLUMNS = tuple(figure.name for figure in AMOUNT_FIGURES)
 QUARTER_AMOUNTS = QUARTER_FIGURE_NAMES
 

@@ -65,3 +65,53 @@ def test_the_command_line_is_quiet_by_default(tmp_path, large_file):
     err = StringIO()
     call_command("import_tracker", str(path), "--dry-run", stdout=StringIO(), stderr=err)
     assert err.getvalue() == ""
+
+
+class _Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "first"),
+    [
+        (True, "[####----------------]  20% read 1,000, checked 0, written 0 of about 2,500 rows"),
+        (False, "[##------------------]  13% read 1,000, checked 0, written 0 of about 2,500 rows"),
+    ],
+)
+def test_on_a_terminal_the_command_line_shows_a_progress_bar(large_file, dry_run, first):
+    from django.core.management.base import OutputWrapper
+
+    from monitoring.management.commands.import_tracker import _ProgressLine
+
+    terminal = _Terminal()
+    bar = _ProgressLine(OutputWrapper(terminal), verbose=False, rows=ROWS, writes=not dry_run)
+    if dry_run:
+        tracker_preview(source=large_file, progress=bar)
+    else:
+        tracker_import(source=large_file, user=None, progress=bar)
+    bar.finish()
+    frames = terminal.getvalue().split("\r")[1:]
+    assert frames[0] == first
+    percents = [int(frame[23:26]) for frame in frames]
+    assert percents == sorted(percents)  # only ever forward
+    assert frames[-1].startswith("[####################] 100% ")
+    assert terminal.getvalue().endswith("\n")  # the bar's line is ended when done
+
+
+@pytest.mark.parametrize(
+    ("rows", "counts", "writes", "percent"),
+    [
+        (0, {"read": 10}, True, 0),  # size unknown
+        (100, {}, False, 0),
+        (100, {"read": 50}, False, 25),
+        (100, {"read": 101, "checked": 100}, False, 100),  # the header row is read too
+        (100, {"read": 101, "checked": 100}, True, 66),
+        (100, {"read": 101, "checked": 100, "written": 40}, True, 80),
+        (100, {"read": 101, "checked": 100, "written": 100}, True, 100),
+    ],
+)
+def test_progress_percent(rows, counts, writes, percent):
+    from monitoring.tracker import progress_percent
+
+    assert progress_percent(rows=rows, writes=writes, **counts) == percent

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from monitoring.imports import ImportSummary, tracker_import, tracker_preview
-from monitoring.tracker import MAX_BYTES, TrackerUnreadable
+from monitoring.tracker import MAX_BYTES, TrackerUnreadable, count_rows, progress_percent
 
 
 class Command(BaseCommand):
@@ -31,7 +31,12 @@ class Command(BaseCommand):
         if path.stat().st_size > MAX_BYTES:
             raise CommandError(f"{path} is larger than the {MAX_BYTES // (1024 * 1024)} MB limit.")
         data = path.read_bytes()
-        bar = _ProgressLine(self.stderr, verbose=options["verbosity"] >= 2)
+        bar = _ProgressLine(
+            self.stderr,
+            verbose=options["verbosity"] >= 2,
+            rows=max(count_rows(data) - 1, 0),  # less the header row
+            writes=not options["dry_run"],
+        )
         try:
             if options["dry_run"]:
                 summary = tracker_preview(source=data, progress=bar)
@@ -69,23 +74,31 @@ class Command(BaseCommand):
 
 
 class _ProgressLine:
-    """Rows read, checked and written as the import goes: one line rewritten in place on a
-    terminal; with ``-v 2`` (or when not on a terminal but verbose) one line per report."""
+    """Rows read, checked and written as the import goes: on a terminal a progress bar rewritten
+    in place (``[######--------------]  30% read 2,501, checked 1,000, written 0 of about 2,500
+    rows``); with ``-v 2`` when not on a terminal, one plain line per report."""
 
-    def __init__(self, stream: Any, *, verbose: bool) -> None:
+    WIDTH = 20
+
+    def __init__(self, stream: Any, *, verbose: bool, rows: int = 0, writes: bool = True) -> None:
         self.stream = stream
         self.verbose = verbose
+        self.rows = rows
+        self.writes = writes
         self.terminal = bool(getattr(stream, "isatty", lambda: False)())
         self.counts = {"read": 0, "checked": 0, "written": 0}
         self.shown = False
 
     def __call__(self, **counts: int) -> None:
         self.counts.update(counts)
-        text = ", ".join(f"{name} {value:,}" for name, value in self.counts.items()) + " rows"
+        text = ", ".join(f"{name} {value:,}" for name, value in self.counts.items())
         if self.verbose and not self.terminal:
-            self.stream.write(text)
+            self.stream.write(f"{text} rows")
         elif self.terminal:
-            self.stream.write(f"\r{text}", ending="")
+            percent = progress_percent(rows=self.rows, writes=self.writes, **self.counts)
+            filled = percent * self.WIDTH // 100
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.stream.write(f"\r[{bar}] {percent:3d}% {text} of about {self.rows:,} rows", ending="")
             self.stream.flush()
             self.shown = True
 
