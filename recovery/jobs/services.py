@@ -36,6 +36,7 @@ Start one from a view or service, and show its state::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -129,6 +130,17 @@ class JobContext:
         )
 
 
+KEY_LENGTH = 128  # Job.key's max_length
+
+
+def _stored_key(key: str) -> str:
+    """A job's key as the database can hold it: as given when it fits, else a digest of it (so
+    identical requests still share one job). PostgreSQL cannot store a NUL character in text."""
+    if len(key) <= KEY_LENGTH and "\x00" not in key:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def job_submit(
     *,
     kind: str,
@@ -139,7 +151,7 @@ def job_submit(
     """Queue a job of ``kind`` (or return the queued or running one with the same ``key``)."""
     if kind not in KINDS:
         raise LookupError(f"No background job kind {kind!r}; declare it with @job_kind in an app's jobs.py")
-    key = key or uuid.uuid4().hex
+    key = _stored_key(key) if key else uuid.uuid4().hex
     creator = user if user is not None and user.is_authenticated else None
     for _ in range(5):
         existing = Job.objects.filter(kind=kind, key=key, status__in=Job.ACTIVE).first()

@@ -116,10 +116,14 @@ def test_a_handler_that_raises_fails_the_job_once_without_retrying():
 
 
 @hypothesis_settings(max_examples=15, deadline=None)
-@given(requests=st.integers(min_value=2, max_value=8), key=st.text(min_size=1, max_size=40))
+@given(
+    requests=st.integers(min_value=2, max_value=8),
+    key=st.text(min_size=1, max_size=40) | st.text(min_size=120, max_size=300) | st.just("a\x00b"),
+)
 def test_identical_requests_share_one_job(requests, key):
+    """Any key, a NUL (which PostgreSQL cannot store) or one longer than the column included."""
     Job.objects.all().delete()
-    jobs = {job_submit(kind="test-echo", params={"k": key}, key=key).pk for _ in range(requests)}
+    jobs = {job_submit(kind="test-echo", params={"k": len(key)}, key=key).pk for _ in range(requests)}
     assert len(jobs) == 1
     assert Job.objects.count() == 1
 
