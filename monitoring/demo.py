@@ -38,6 +38,12 @@ def _amount(text: str | None, multiplier: Decimal) -> Decimal | None:
     return parse_money(text, multiplier=multiplier) if text is not None else None
 
 
+def _nil_or_amount(text: str | None, multiplier: Decimal) -> Decimal:
+    """A figure of a column the seed prints: its null (a dash or a blank cell in the source) is
+    nil, 0; unknown is only a figure the seed does not have at all (DOMAIN.md)."""
+    return _amount(text, multiplier) or Decimal(0)
+
+
 def _area(directorate: str, name: str) -> ServiceArea:
     return ServiceArea.objects.get(portfolio__directorate__name=directorate, name=name)
 
@@ -82,10 +88,10 @@ def load_appendix_seed(report: LoadReport) -> None:
                     "challenges": row["challenges"],
                 },
                 quarter_fields={
-                    "forecast_year_end": _amount(row["forecast_year_end"], THOUSAND),
-                    "forecast_next_year": _amount(row["forecast_next_year"], THOUSAND),
+                    "forecast_year_end": _nil_or_amount(row["forecast_year_end"], THOUSAND),
+                    "forecast_next_year": _nil_or_amount(row["forecast_next_year"], THOUSAND),
                     # Seed 002's "Achieved to Date" is the year-to-date actual: one fact.
-                    "ytd_actual": _amount(row["achieved_to_date"], THOUSAND),
+                    "ytd_actual": _nil_or_amount(row["achieved_to_date"], THOUSAND),
                 },
             )
 
@@ -149,9 +155,9 @@ def load_transformation_seed(report: LoadReport) -> None:
                 "target": _amount(row["target"], one) or Decimal(0),
             },
             quarter_fields={
-                "ytd_budget": _amount(row["ytd_budget"], one),
-                "ytd_actual": _amount(row["ytd_actual"], one),
-                "projected_shortfall": _amount(row["projected_shortfall"], one),
+                "ytd_budget": _nil_or_amount(row["ytd_budget"], one),
+                "ytd_actual": _nil_or_amount(row["ytd_actual"], one),
+                "projected_shortfall": _nil_or_amount(row["projected_shortfall"], one),
                 "rag": row["rag"],
             },
         )

@@ -48,8 +48,10 @@ def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decim
 
     Text pasted from Word, Excel and PDFs is read as a person means it: a space, no-break space
     or thin space as the thousands separator (``1 000``), the Unicode minus ``−`` or an en dash
-    ``–`` as a minus sign. ``multiplier`` turns an amount in £000s into pounds (1000). Blank and
-    a dash alone mean nil and give None. Raises MoneyError, saying why, for anything else:
+    ``–`` as a minus sign. ``multiplier`` turns an amount in £000s into pounds (1000). Blank
+    means nothing was given and gives None (unknown); a dash alone (``-``, ``–``, ``—``) is nil,
+    as the seeds print it, and gives 0 (DOMAIN.md: nil and unknown differ). Raises MoneyError,
+    saying why, for anything else:
     an unbalanced bracket, two signs, misplaced separators, amounts too large to store and more
     than two decimal places of pounds.
     """
@@ -62,8 +64,10 @@ def parse_money(text: str | int | Decimal | None, *, multiplier: Decimal = Decim
     shown = raw.strip()
     cleaned = shown.translate(_INVISIBLE).translate(_MINUS)
     cleaned = _LOOSE_SPACE.sub("", cleaned)
-    if cleaned in {"", "-", "—"}:
+    if cleaned == "":
         return None
+    if cleaned in {"-", "—"}:
+        return Decimal(0).quantize(PENCE)
     opening, closing = cleaned.startswith("("), cleaned.endswith(")")
     if opening != closing:
         inner = cleaned.strip("()")

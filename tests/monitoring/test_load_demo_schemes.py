@@ -82,7 +82,7 @@ def test_seed_004_unallocated_requirement(loaded):
     assert unallocated.target == Decimal("436298")
     assert unallocated.ref == ""
     figures = unallocated.quarters.get()
-    assert figures.ytd_actual is None
+    assert figures.ytd_actual == Decimal(0)  # printed blank: nil (its balance is the whole target)
     assert figures.projected_shortfall == Decimal("414298")
     assert figures.rag == "RED"
 
@@ -93,8 +93,9 @@ def test_seed_004_quirks(loaded):
         "Increase charges for those who can afford",
         "Reducing Voids",
     ]
-    for ref in ("6b", "16b"):
-        assert year.get(ref=ref).quarters.get().ytd_budget is None, ref
+    for ref in ("6b", "16b"):  # printed blank: nil (0), not unknown
+        assert year.get(ref=ref).quarters.get().ytd_budget == Decimal(0), ref
+        assert year.get(ref=ref).quarters.get().forecast_year_end is None, ref  # no such column: unknown
     # "C" in the projected-shortfall column is a scanning error for 0.
     assert year.get(ref="2C").quarters.get().projected_shortfall == Decimal("0")
     assert year.get(ref="11").recurrence == "NR"
@@ -159,9 +160,10 @@ def test_seed_002_quirks(loaded):
     assert figures("Direct Payment Service Transformation").forecast_next_year == Decimal("770000")  # 214% (770k)
     assert figures("Safeguarding, MH and Domestic Abuse").forecast_next_year == Decimal("100000")
     assert figures("Efficiency through integration").ytd_actual == Decimal("266400")
-    # "-" is nil, not zero.
-    assert figures("Improved Social Work Practice").ytd_actual is None
-    assert figures("Provider Services staffing").ytd_actual is None
+    # "-" is nil: zero, not unknown (DOMAIN.md).
+    assert figures("Improved Social Work Practice").ytd_actual == Decimal(0)
+    assert figures("Provider Services staffing").ytd_actual == Decimal(0)
+    assert figures("Provider Services staffing").ytd_budget is None  # seed 002 has no such column
 
 
 def test_seed_002_living_and_ageing_well_achieved_to_date_is_5206k(loaded):

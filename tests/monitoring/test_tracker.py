@@ -65,16 +65,21 @@ def test_target_in_the_headers_unit(header, cell, expected):
         ("£1,234", Decimal("1234")),
         ("1,234.50", Decimal("1234.50")),
         ("(529)", Decimal("-529")),
-        ("-", None),
-        (None, None),
+        ("-", Decimal("0")),  # a dash is nil (zero) ...
+        ("–", Decimal("0")),
+        ("—", Decimal("0")),
+        (None, None),  # ... an empty cell is unknown
         ("", None),
+        ("   ", None),
         (18849.84, Decimal("18849.84")),
         (0, Decimal("0")),
+        ("0", Decimal("0")),
     ],
 )
 def test_figure_cells(cell, expected):
     row = only_row(xlsx([scheme(ytd_actual=cell)]))
     assert row.figures["ytd_actual"] == expected
+    assert (row.figures["ytd_actual"] is None) is (expected is None)
     assert row.figures["ytd_budget"] == Decimal("150000")
 
 
@@ -404,8 +409,13 @@ def test_seed_004_tracker_reads_without_warnings():
     assert result.warnings == []
     assert len(result.rows) == 35
     six_b = next(row for row in result.rows if row.ref == "6b")
-    assert six_b.figures["ytd_budget"] is None
+    # The seed's blank YTD budget is nil (DOMAIN.md): the workbook writes it as a dash, read as 0.
+    assert six_b.figures["ytd_budget"] == Decimal(0)
+    assert six_b.figures["ytd_budget"] is not None
     assert six_b.figures["ytd_actual"] == Decimal("236146")
+    # The seed has no forecast columns: unknown, not 0.
+    assert six_b.figures["forecast_year_end"] is None
+    assert six_b.figures["forecast_next_year"] is None
 
 
 def test_read_tracker_takes_a_file_object():

@@ -61,9 +61,18 @@ def test_parse_money_takes_numbers():
     assert parse_money(7, multiplier=THOUSAND) == Decimal("7000")
 
 
-@pytest.mark.parametrize("text", ["", "   ", "-", "–", "—", None])
-def test_parse_money_nil(text):
+@pytest.mark.parametrize("text", ["", "   ", "\u00a0", None])
+def test_parse_money_blank_is_unknown(text):
     assert parse_money(text) is None
+
+
+@pytest.mark.parametrize("text", ["-", "–", "—", " - ", "\u2212", "0", "£0", "0.00"])
+def test_parse_money_dash_or_zero_is_nil(text):
+    # DOMAIN.md: a dash or 0 is nil (zero), not unknown.
+    value = parse_money(text)
+    assert value is not None
+    assert value == 0
+    assert parse_money(text, multiplier=THOUSAND) == 0
 
 
 @pytest.mark.parametrize(

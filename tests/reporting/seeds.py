@@ -80,6 +80,12 @@ def _amount(text: str | None, multiplier: Decimal = Decimal(1)) -> Decimal | Non
     return None if text is None else Decimal(text) * multiplier
 
 
+def _nil(text: str | None, multiplier: Decimal = Decimal(1)) -> Decimal:
+    """A figure of a column the seed prints: the fixture's null is nil (a dash or blank), 0, as
+    monitoring.demo loads it. A figure the seed has no column for is unknown (None)."""
+    return Decimal(0) if text is None else Decimal(text) * multiplier
+
+
 def appendix_lines() -> list[SchemeLine]:
     """Seed 002's 26 projects, amounts ×1000 (the fixture is in £000s)."""
     lines = []
@@ -94,9 +100,9 @@ def appendix_lines() -> list[SchemeLine]:
                     ref="",
                     title=row["title"],
                     target=_amount(row["target"], THOUSAND) or Decimal(0),
-                    forecast_year_end=_amount(row["forecast_year_end"], THOUSAND),
-                    forecast_next_year=_amount(row["forecast_next_year"], THOUSAND),
-                    ytd_actual=_amount(row["achieved_to_date"], THOUSAND),
+                    forecast_year_end=_nil(row["forecast_year_end"], THOUSAND),
+                    forecast_next_year=_nil(row["forecast_next_year"], THOUSAND),
+                    ytd_actual=_nil(row["achieved_to_date"], THOUSAND),
                     timeline=row["timeline"],
                     challenges=row["challenges"],
                 )
@@ -116,9 +122,9 @@ def transformation_lines() -> list[SchemeLine]:
             target=Decimal(row["target"]),
             recurrence=row["recurrent"],
             is_unallocated=row["unallocated"],
-            ytd_budget=_amount(row["ytd_budget"]),
-            ytd_actual=_amount(row["ytd_actual"]),
-            projected_shortfall=_amount(row["projected_shortfall"]),
+            ytd_budget=_nil(row["ytd_budget"]),
+            ytd_actual=_nil(row["ytd_actual"]),
+            projected_shortfall=_nil(row["projected_shortfall"]),
             rag=RAG(row["rag"]),
         )
         for row in SEED_004["schemes"]
