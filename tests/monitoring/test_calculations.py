@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 
 from monitoring.calculations import (
     SchemeFigures,
+    Sum,
     balance_to_achieve,
     nil,
     rag_disagreements,
     ratio,
     shortfall_against_profile,
     suggested_rag,
+    sum_of,
     total,
 )
 from recovery.rag import RAG
@@ -28,8 +30,9 @@ SEED = json.loads(SEED_004.read_text(encoding="utf-8"))
 ROWS = SEED["schemes"]
 
 
-def money(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
+def money(text: str | None) -> Decimal:
+    """A figure of the fixture: its null is nil (a dash or blank the seed prints), 0."""
+    return Decimal(0) if text is None else Decimal(text)
 
 
 def printed(text: str) -> Decimal:
@@ -63,8 +66,15 @@ def test_balance_to_achieve_seed_2bii():
 
 
 def test_balance_with_a_nil_actual_is_the_target():
-    # The unallocated requirement prints no YTD actual: its balance is the whole 436,298.
-    assert balance_to_achieve(target=Decimal("436298"), ytd_actual=None) == Decimal("436298")
+    # The unallocated requirement prints no YTD actual (nil): its balance is the whole 436,298.
+    assert balance_to_achieve(target=Decimal("436298"), ytd_actual=Decimal(0)) == Decimal("436298")
+
+
+def test_balance_with_an_unknown_actual_is_unknown():
+    # Missing is not zero: with no YTD actual given, the balance is not the whole target.
+    assert balance_to_achieve(target=Decimal("436298"), ytd_actual=None) is None
+    assert shortfall_against_profile(ytd_budget=Decimal(5), ytd_actual=None) is None
+    assert shortfall_against_profile(ytd_budget=None, ytd_actual=Decimal(5)) is None
 
 
 def group_totals(rows: list[dict]) -> dict[str, Decimal]:
@@ -128,8 +138,13 @@ def test_shortfall_against_profile_is_the_headline_158k():
 def test_total_of_nothing_and_of_nils():
     assert total([]) == Decimal(0)
     assert isinstance(total([]), Decimal)  # a Decimal zero, formatted as money like any total
-    assert total([None, None]) == Decimal(0)
+    assert total([None, None]) is None  # unknown, not 0
     assert total([Decimal("1.10"), None, Decimal("2.20")]) == Decimal("3.30")
+    assert sum_of([Decimal("1.10"), None, Decimal("2.20")]) == Sum(Decimal("3.30"), known=2, count=3)
+    assert sum_of([Decimal("1.10"), None]).partial
+    assert not sum_of([None, None]).partial
+    assert not sum_of([Decimal(0), Decimal(0)]).partial
+    assert sum_of([Decimal(0), Decimal(0)]).amount == 0
 
 
 def test_nil_and_ratio():
@@ -289,8 +304,19 @@ MAYBE_PENNIES = st.one_of(st.none(), PENNIES)
 
 @given(PENNIES, MAYBE_PENNIES)
 def test_balance_is_target_less_actual(target, actual):
-    expected = target - (actual if actual is not None else Decimal(0))
+    expected = target - actual if actual is not None else None
     assert balance_to_achieve(target=target, ytd_actual=actual) == expected
+
+
+@given(st.lists(MAYBE_PENNIES, max_size=12))
+def test_a_sum_is_of_the_known_values_and_counts_them(values):
+    known = [value for value in values if value is not None]
+    result = sum_of(values)
+    assert result.count == len(values)
+    assert result.known == len(known)
+    assert result.amount == (None if values and not known else sum(known, Decimal(0)))
+    assert total(values) == result.amount
+    assert result.partial == (0 < len(known) < len(values))
 
 
 @given(PENNIES, MAYBE_PENNIES, MAYBE_PENNIES, MAYBE_PENNIES, st.one_of(st.none(), st.sampled_from(list(RAG))))
