@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from monitoring.calculations import balance_to_achieve, ratio, total
+from monitoring.calculations import Sum, balance_to_achieve, ratio, shortfall_against_profile, sum_of, total
 from monitoring.figures import (
     BY_NAME,
     FORECAST_NEXT_YEAR,
@@ -40,7 +40,7 @@ from recovery.money import (
 )
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, REPORT_ORDER
-from recovery.reporting.report import Column, Headline, Report, Row, Section, Unit
+from recovery.reporting.report import Column, Coverage, Headline, Report, Row, Section, Unit
 
 ZERO = Decimal(0)
 QUARTER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
@@ -131,33 +131,59 @@ def overall_columns(year: FinancialYear) -> list[Column]:
 APPENDIX_FIGURES = (TARGET.name, FORECAST_YEAR_END.name, FORECAST_NEXT_YEAR.name, YTD_ACTUAL.name)
 
 
+def coverage_of(sums: Mapping[str, Sum], rows_are: str = "schemes") -> dict[str, Coverage]:
+    """The totals that only some of their rows gave, as a report row's ``partial``."""
+    return {key: Coverage(item.known, item.count, rows_are) for key, item in sums.items() if item.partial}
+
+
+def share_of(part: Sum, whole: Decimal | None) -> Decimal | None:
+    """part ÷ whole, shown only where every row gave the part: a percentage of a partial or
+    unknown total would be a figure nobody gave."""
+    return None if part.partial else ratio(part.amount, whole)
+
+
 @dataclass
 class _Sums:
-    target: Decimal = ZERO
-    forecast_year_end: Decimal = ZERO
-    forecast_next_year: Decimal = ZERO
-    ytd_actual: Decimal = ZERO
+    """An Appendix table's totals. A figure no row gave is None; ``coverage`` names the figures
+    only some rows gave (their amount is the sum of the known ones)."""
+
+    target: Decimal | None = ZERO
+    forecast_year_end: Decimal | None = ZERO
+    forecast_next_year: Decimal | None = ZERO
+    ytd_actual: Decimal | None = ZERO
     count: int = 0
+    coverage: dict[str, Coverage] = field(default_factory=dict)
 
     @classmethod
     def of(cls, lines: Sequence[SchemeLine]) -> _Sums:
+        sums = {name: sum_of(getattr(line, name) for line in lines) for name in APPENDIX_FIGURES}
         return cls(
-            target=total(line.target for line in lines),
-            forecast_year_end=total(line.forecast_year_end for line in lines),
-            forecast_next_year=total(line.forecast_next_year for line in lines),
-            ytd_actual=total(line.ytd_actual for line in lines),
+            **{name: item.amount for name, item in sums.items()},
             count=len(lines),
+            coverage=coverage_of(sums, "projects"),
         )
 
+    def share(self, name: str) -> Decimal | None:
+        """A figure as a share of the target; not shown where only some rows gave it."""
+        return None if name in self.coverage else ratio(getattr(self, name), self.target)
+
     @property
-    def mitigations(self) -> Decimal:
-        """Target − forecast by the end of year 2: what remains to be mitigated (negative: over-delivery)."""
+    def mitigations(self) -> Decimal | None:
+        """Target − forecast by the end of year 2: what remains to be mitigated (negative:
+        over-delivery); unknown where any row's forecast is unknown."""
+        if self.target is None or self.forecast_next_year is None or FORECAST_NEXT_YEAR.name in self.coverage:
+            return None
         return self.target - self.forecast_next_year
 
 
 def mitigation_sentence(sums: _Sums) -> str:
-    """The line under each Appendix table: "£661k remains to be mitigated"."""
+    """The line under each Appendix table: "£661k remains to be mitigated"; where the forecast
+    by the end of the following year is not known, it says so instead of inventing a figure."""
     remaining = sums.mitigations
+    if remaining is None:
+        coverage = sums.coverage.get(FORECAST_NEXT_YEAR.name)
+        given = f"is given for {coverage} only" if coverage is not None else "is not known"
+        return f"Not known what remains to be mitigated: the {FORECAST_NEXT_YEAR.phrase} {given}."
     if round_half_up(remaining / THOUSAND) > 0:
         return f"{format_thousands_k(remaining)} remains to be mitigated."
     if round_half_up(remaining / THOUSAND) < 0:
@@ -195,13 +221,9 @@ def build_appendix(
                     "title": line.title,
                     "target": line.target,
                     "forecast_year_end": line.forecast_year_end,
-                    "percent_year_end": ratio(line.forecast_year_end, line.target)
-                    if line.forecast_year_end is not None
-                    else None,
+                    "percent_year_end": ratio(line.forecast_year_end, line.target),
                     "forecast_next_year": line.forecast_next_year,
-                    "percent_next_year": ratio(line.forecast_next_year, line.target)
-                    if line.forecast_next_year is not None
-                    else None,
+                    "percent_next_year": ratio(line.forecast_next_year, line.target),
                     "ytd_actual": line.ytd_actual,
                     "timeline": line.timeline,
                     "challenges": line.challenges,
@@ -214,17 +236,19 @@ def build_appendix(
                 "title": "Total",
                 "target": sums.target,
                 "forecast_year_end": sums.forecast_year_end,
-                "percent_year_end": ratio(sums.forecast_year_end, sums.target),
+                "percent_year_end": sums.share(FORECAST_YEAR_END.name),
                 "forecast_next_year": sums.forecast_next_year,
-                "percent_next_year": ratio(sums.forecast_next_year, sums.target),
+                "percent_next_year": sums.share(FORECAST_NEXT_YEAR.name),
                 "ytd_actual": sums.ytd_actual,
                 "timeline": mitigation_sentence(sums),
                 "challenges": "",
             },
             kind="total",
+            partial=sums.coverage,
         )
         for column in APPENDIX_FIGURES:
-            computed[(area, column)] = getattr(sums, column)
+            if getattr(sums, column) is not None:
+                computed[(area, column)] = getattr(sums, column)
         sections.append(
             Section(
                 key=f"area-{number}",
@@ -251,17 +275,20 @@ def build_appendix(
                     "target": sums.target,
                     "forecast_year_end": None if empty else sums.forecast_year_end,
                     "forecast_next_year": None if empty else sums.forecast_next_year,
-                    "percent_year_end": None if empty else ratio(sums.forecast_year_end, sums.target),
-                    "percent_next_year": None if empty else ratio(sums.forecast_next_year, sums.target),
+                    "percent_year_end": None if empty else sums.share(FORECAST_YEAR_END.name),
+                    "percent_next_year": None if empty else sums.share(FORECAST_NEXT_YEAR.name),
                     "mitigations": sums.mitigations,
-                }
+                },
+                partial=sums.coverage,
             )
         )
         for column in ("target", "forecast_year_end", "forecast_next_year"):
-            computed.setdefault((name, column), getattr(sums, column))
+            if getattr(sums, column) is not None:
+                computed.setdefault((name, column), getattr(sums, column))
     everything = _Sums.of(list(lines))
     for column in APPENDIX_FIGURES:
-        computed[("Total", column)] = getattr(everything, column)
+        if getattr(everything, column) is not None:
+            computed[("Total", column)] = getattr(everything, column)
     overall = Section(
         key="overall",
         title=f"{len(sections) + 1}. Overall Total",
@@ -273,11 +300,12 @@ def build_appendix(
                 "target": everything.target,
                 "forecast_year_end": everything.forecast_year_end,
                 "forecast_next_year": everything.forecast_next_year,
-                "percent_year_end": ratio(everything.forecast_year_end, everything.target),
-                "percent_next_year": ratio(everything.forecast_next_year, everything.target),
+                "percent_year_end": everything.share(FORECAST_YEAR_END.name),
+                "percent_next_year": everything.share(FORECAST_NEXT_YEAR.name),
                 "mitigations": everything.mitigations,
             },
             kind="total",
+            partial=everything.coverage,
         ),
         caption=f"Overall total by portfolio, {period}",
     )
@@ -288,6 +316,8 @@ def build_appendix(
         "mitigations required = target − forecast by the end of the following year "
         "(negative where a portfolio over-delivers)."
     ]
+    if _has_unknown(sections[:-1]):  # the project tables (the Overall Total's "–" is an empty portfolio)
+        notes.append(UNKNOWN_NOTE)
     notes += stated_total_notes(stated, computed)
     return Report(
         kind="appendix",
@@ -299,6 +329,23 @@ def build_appendix(
         notes=notes,
         filters=filters or {},
     )
+
+
+UNKNOWN_NOTE = (
+    "– is a figure not known (nobody gave it); a dash or 0 in a row is nil. A total over rows of "
+    "which only some gave the figure is the sum of those, and says how many; no percentage or "
+    "mitigation is worked out from a figure not known."
+)
+
+
+def _has_unknown(sections: Sequence[Section]) -> bool:
+    """Whether any scheme row of the report's tables leaves an amount unknown."""
+    for section in sections:
+        money = [column.key for column in section.columns if column.unit in (Unit.POUNDS, Unit.THOUSANDS)]
+        for row in section.rows:
+            if row.kind in ("item", "unallocated") and any(row.get(key) is None for key in money):
+                return True
+    return False
 
 
 STATED_TOTAL_NOTE_END = "This report uses the computed figure."
@@ -336,14 +383,24 @@ TRANSFORMATION_COLUMNS = [
 ]
 
 
-def _money_row(lines: Sequence[SchemeLine]) -> dict[str, Decimal]:
+def _money_sums(lines: Sequence[SchemeLine]) -> dict[str, Sum]:
     return {
-        "target": total(line.target for line in lines),
-        "ytd_budget": total(line.ytd_budget for line in lines),
-        "ytd_actual": total(line.ytd_actual for line in lines),
-        "balance": total(balance_to_achieve(target=line.target, ytd_actual=line.ytd_actual) for line in lines),
-        "projected_shortfall": total(line.projected_shortfall for line in lines),
+        "target": sum_of(line.target for line in lines),
+        "ytd_budget": sum_of(line.ytd_budget for line in lines),
+        "ytd_actual": sum_of(line.ytd_actual for line in lines),
+        "balance": sum_of(balance_to_achieve(target=line.target, ytd_actual=line.ytd_actual) for line in lines),
+        "projected_shortfall": sum_of(line.projected_shortfall for line in lines),
     }
+
+
+def _money_row(title: str, lines: Sequence[SchemeLine], kind: str) -> Row:
+    """A subtotal or total row: each figure the sum of what its rows show, saying how many gave it."""
+    sums = _money_sums(lines)
+    return Row(
+        {"title": title, **{key: item.amount for key, item in sums.items()}},
+        kind=kind,
+        partial=coverage_of(sums),
+    )
 
 
 @dataclass(frozen=True)
@@ -359,41 +416,55 @@ class TransformationFigures:
     """The executive summary's headline figures, unrounded."""
 
     total_target: Decimal
-    cumulative_target: Decimal
+    cumulative_target: Decimal | None  # None: no scheme gave a YTD budget
     cumulative_share: Decimal | None
-    actual: Decimal
+    actual: Decimal | None  # None: no scheme gave a YTD actual
     actual_share: Decimal | None
-    shortfall_against_profile: Decimal
+    shortfall_against_profile: Decimal | None  # None unless every line gave both figures
     scheme_count: int
     unallocated: Decimal
     unallocated_share: Decimal | None
     by_rag: list[RagSummary] = field(default_factory=list)
+    # How many lines gave the YTD budget and the YTD actual (of all lines, the unallocated too).
+    cumulative_given: Coverage = field(default_factory=lambda: Coverage(0, 0))
+    actual_given: Coverage = field(default_factory=lambda: Coverage(0, 0))
+
+    @property
+    def has_figures(self) -> bool:
+        """Whether any line gave a figure for the quarter (YTD budget or YTD actual)."""
+        return self.cumulative_target is not None or self.actual is not None
 
 
 def transformation_figures(lines: Sequence[SchemeLine]) -> TransformationFigures:
     """Headline figures from the scheme rows. The unallocated requirement counts in the money,
-    not as a scheme nor in a RAG's scheme value (seed 004: RED 5 schemes, £2.518m)."""
-    total_target = total(line.target for line in lines)
-    cumulative = total(line.ytd_budget for line in lines)
-    actual = total(line.ytd_actual for line in lines)
+    not as a scheme nor in a RAG's scheme value (seed 004: RED 5 schemes, £2.518m). A figure
+    no line gave is None; a share is only worked out from a figure every line gave."""
+    total_target = total(line.target for line in lines) or ZERO
+    cumulative = sum_of(line.ytd_budget for line in lines)
+    actual = sum_of(line.ytd_actual for line in lines)
+    # Behind the profile only where every line gave both figures: a part would be a figure nobody gave.
+    complete = cumulative.known == actual.known == len(lines)
+    behind = shortfall_against_profile(ytd_budget=cumulative.amount, ytd_actual=actual.amount) if complete else None
     schemes = [line for line in lines if not line.is_unallocated]
-    unallocated = total(line.target for line in lines if line.is_unallocated)
+    unallocated = total(line.target for line in lines if line.is_unallocated) or ZERO
     by_rag = []
     for rag in REPORT_ORDER:
         rated = [line for line in schemes if line.rag is rag]
-        value = total(line.target for line in rated)
+        value = total(line.target for line in rated) or ZERO
         by_rag.append(RagSummary(rag=rag, count=len(rated), value=value, share=ratio(value, total_target)))
     return TransformationFigures(
         total_target=total_target,
-        cumulative_target=cumulative,
-        cumulative_share=ratio(cumulative, total_target),
-        actual=actual,
-        actual_share=ratio(actual, total_target),
-        shortfall_against_profile=cumulative - actual,
+        cumulative_target=cumulative.amount,
+        cumulative_share=share_of(cumulative, total_target),
+        actual=actual.amount,
+        actual_share=share_of(actual, total_target),
+        shortfall_against_profile=behind,
         scheme_count=len(schemes),
         unallocated=unallocated,
         unallocated_share=ratio(unallocated, total_target),
         by_rag=by_rag,
+        cumulative_given=Coverage(cumulative.known, cumulative.count),
+        actual_given=Coverage(actual.known, actual.count),
     )
 
 
@@ -402,15 +473,57 @@ def _millions(amount: Decimal) -> str:
     return format_millions(amount, places=3)
 
 
+def _given(coverage: Coverage, words: str) -> str:
+    """ " (YTD actual given for 3 of 7 schemes)" where only some lines gave the figure."""
+    if 0 < coverage.known < coverage.of:
+        return f" ({words} given for {coverage.known} of {coverage.of} schemes only)"
+    return ""
+
+
 def transformation_headlines(figures: TransformationFigures, period: Period) -> list[Headline]:
     quarter_word = QUARTER_WORDS[int(period.quarter)]
     shortfall = figures.shortfall_against_profile
-    shortfall_text = (
-        f"a shortfall of {format_thousands_k(shortfall)} against the profile"
-        if shortfall > 0
-        else f"{format_thousands_k(-shortfall)} ahead of the profile"
-        if shortfall < 0
-        else "exactly on the profile"
+    if shortfall is None:
+        shortfall_text = "the shortfall against the profile is not known"
+    else:
+        shortfall_text = (
+            f"a shortfall of {format_thousands_k(shortfall)} against the profile"
+            if shortfall > 0
+            else f"{format_thousands_k(-shortfall)} ahead of the profile"
+            if shortfall < 0
+            else "exactly on the profile"
+        )
+    to_quarter_end = f"(to end of quarter {quarter_word} {period.year})"
+    if figures.cumulative_target is None:
+        cumulative_text = f"Cumulative savings target {to_quarter_end}: not known (no year to date budget given)"
+    else:
+        cumulative_text = (
+            f"Cumulative savings target {to_quarter_end} {_millions(figures.cumulative_target)}"
+            + _given(figures.cumulative_given, "year to date budget")
+            + (
+                f", which equates to {format_share(figures.cumulative_share)} of the full year target"
+                if figures.cumulative_share is not None
+                else ""
+            )
+        )
+    if figures.actual is None:
+        actual_text = "Actual savings achieved: not known (no year to date actual given)"
+    else:
+        actual_text = (
+            f"Actual savings achieved are {_millions(figures.actual)}"
+            + _given(figures.actual_given, "year to date actual")
+            + (
+                f", which is {format_share(figures.actual_share)} of the full year target"
+                if figures.actual_share is not None
+                else ""
+            )
+            + f", {shortfall_text}"
+        )
+    shortfall_headline = (
+        f"Shortfall against the profiled target: {format_thousands_k(shortfall)}"
+        if shortfall is not None
+        else "Shortfall against the profiled target: not known (it needs the year to date budget and actual "
+        "of every scheme)"
     )
     headlines = [
         Headline(
@@ -423,24 +536,21 @@ def transformation_headlines(figures: TransformationFigures, period: Period) -> 
         Headline(
             "cumulative_target",
             "Cumulative savings target",
-            f"Cumulative savings target (to end of quarter {quarter_word} {period.year}) "
-            f"{_millions(figures.cumulative_target)}, which equates to {format_share(figures.cumulative_share)} "
-            "of the full year target",
+            cumulative_text,
             figures.cumulative_target,
             Unit.POUNDS,
         ),
         Headline(
             "actual",
             "Actual savings achieved",
-            f"Actual savings achieved are {_millions(figures.actual)}, which is "
-            f"{format_share(figures.actual_share)} of the full year target, {shortfall_text}",
+            actual_text,
             figures.actual,
             Unit.POUNDS,
         ),
         Headline(
             "shortfall_against_profile",
             "Shortfall against profile",
-            f"Shortfall against the profiled target: {format_thousands_k(shortfall)}",
+            shortfall_headline,
             shortfall,
             Unit.POUNDS,
         ),
@@ -519,7 +629,7 @@ def build_transformation(
                 title=f"{word} schemes",
                 columns=TRANSFORMATION_COLUMNS,
                 rows=rows,
-                total=Row({"title": f"{word} subtotal", **_money_row(group)}, kind="subtotal"),
+                total=_money_row(f"{word} subtotal", group, "subtotal"),
                 caption=f"Schemes rated {word}, {period}",
                 rag=rag,
             )
@@ -529,7 +639,7 @@ def build_transformation(
             key="total",
             title="Total",
             columns=TRANSFORMATION_COLUMNS,
-            total=Row({"title": "TOTAL", **_money_row(list(lines))}, kind="total"),
+            total=_money_row("TOTAL", list(lines), "total"),
             caption=f"All schemes, {period}",
         )
     )
@@ -548,7 +658,8 @@ def build_transformation(
             "Subtotals, the total and every headline are computed from the scheme rows. "
             "An unallocated savings requirement counts in the money totals but not as a scheme, "
             "nor in a RAG's scheme value. Percentages are of the total target, to one decimal place, "
-            "rounded half-up."
+            "rounded half-up.",
+            *([UNKNOWN_NOTE] if _has_unknown(sections) else []),
         ],
         filters=filters or {},
     )

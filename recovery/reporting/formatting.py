@@ -8,9 +8,9 @@ from typing import Any
 
 from recovery import money
 from recovery.rag import RAG
-from recovery.reporting.report import Column, Unit
+from recovery.reporting.report import Column, Row, Unit
 
-NIL = "–"
+NIL = "–"  # an unknown figure (nothing given): never shown as 0
 
 
 def format_cell(value: Any, column: Column) -> str:
@@ -26,3 +26,9 @@ def format_cell(value: Any, column: Column) -> str:
     if column.unit is Unit.RAG:
         return value.word if isinstance(value, RAG) else str(value)
     return str(value)
+
+
+def total_note(row: Row, column: Column) -> str:
+    """What a total that only some of its rows gave covers ("3 of 7 schemes"); "" otherwise."""
+    coverage = row.partial.get(column.key)
+    return str(coverage) if coverage is not None else ""

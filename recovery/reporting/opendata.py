@@ -64,7 +64,9 @@ def render_csv(report: Report) -> bytes:
             if column.key not in seen:
                 seen.add(column.key)
                 columns.append(column)
-    header = ["section", "row_type", *[_label(column) for column in columns]]
+    # A total that only some of its rows gave: the last column says which and how many
+    # ("Target (£): 3 of 7 schemes"). A figure nobody gave is an empty cell, never 0.
+    header = ["section", "row_type", *[_label(column) for column in columns], "totals_cover"]
     rows = [header]
     for section in report.sections:
         if section.kind != "table":
@@ -75,6 +77,11 @@ def render_csv(report: Report) -> bytes:
                     safe_text(section.title),
                     row.kind,
                     *[csv_value(row.get(column.key), column.unit) for column in columns],
+                    "; ".join(
+                        f"{_label(column)}: {row.partial[column.key]}"
+                        for column in columns
+                        if column.key in row.partial
+                    ),
                 ]
             )
     return _write(rows)

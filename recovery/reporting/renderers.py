@@ -25,6 +25,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -326,6 +327,15 @@ def _table_name(title: str, used: set[str]) -> str:
     return name
 
 
+def _covered(cells: list[Any], row: Row, columns: list[Column]) -> list[Any]:
+    """A sum over rows of which only some gave the figure says how many did, in a cell comment."""
+    for cell, column in zip(cells, columns, strict=True):
+        coverage = row.partial.get(column.key)
+        if coverage is not None and not isinstance(cell, str):
+            cell.comment = Comment(f"Sum of the figures given: {coverage}.", "Report")
+    return cells
+
+
 def _write_table(sheet: Worksheet, report: Report, section: Section, tables: set[str] | None = None) -> None:
     columns = section.columns
     for index, column in enumerate(columns, start=1):
@@ -357,10 +367,28 @@ def _write_table(sheet: Worksheet, report: Report, section: Section, tables: set
     sheet.append(header)
     for row in section.rows:
         values = _row_values(row, columns)
-        sheet.append([_value_cell(sheet, values.get(c.key), c, bold=False, fill=None) for c in columns])
+        sheet.append(
+            _covered([_value_cell(sheet, values.get(c.key), c, bold=False, fill=None) for c in columns], row, columns)
+        )
     if section.total is not None:
         values = _row_values(section.total, columns)
-        sheet.append([_value_cell(sheet, values.get(c.key), c, bold=True, fill=TOTAL_FILL) for c in columns])
+        cells = [_value_cell(sheet, values.get(c.key), c, bold=True, fill=TOTAL_FILL) for c in columns]
+        sheet.append(_covered(cells, section.total, columns))
+        if section.total.partial:
+            sheet.append(
+                [
+                    _text_cell(
+                        sheet,
+                        "Totals over rows of which only some gave the figure: "
+                        + "; ".join(
+                            f"{column.label}: {section.total.partial[column.key]}"
+                            for column in columns
+                            if column.key in section.total.partial
+                        )
+                        + ". A blank cell is a figure not known.",
+                    )
+                ]
+            )
     for line in section.lines:
         sheet.append([_text_cell(sheet, line, bold=True)])
 

@@ -41,10 +41,25 @@ class Column:
         return self.unit in (Unit.POUNDS, Unit.THOUSANDS, Unit.PERCENT)
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How many of a total's rows gave its figure: a total over some unknowns is the sum of the
+    known ones, and says so ("3 of 7 schemes")."""
+
+    known: int
+    of: int
+    rows_are: str = "schemes"  # what a row is: "projects" in Appendix 1
+
+    def __str__(self) -> str:
+        return f"{self.known} of {self.of} {self.rows_are}"
+
+
 @dataclass
 class Row:
     values: dict[str, Any]
     kind: str = "item"  # item | unallocated | subtotal | total
+    # A total's figures that only some of its rows gave, by column key (the others: all or none).
+    partial: dict[str, Coverage] = field(default_factory=dict)
 
     def get(self, key: str) -> Any:
         return self.values.get(key)

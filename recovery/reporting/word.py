@@ -254,6 +254,8 @@ def _table(document: Any, section: Section) -> None:
         values = _row_values(row, columns)
         for cell, column in zip(table_row.cells, columns, strict=True):
             _write_cell_value(cell, values.get(column.key), column, bold=is_total)
+            if column.key in row.partial:  # a total that only some rows gave says how many
+                cell.paragraphs[0].add_run(f" ({row.partial[column.key]})")
     _describe(table, section.caption or section.title)
     for line in section.lines:
         document.add_paragraph().add_run(line).bold = True

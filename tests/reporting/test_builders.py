@@ -140,12 +140,20 @@ def test_appendix_row_percentages_come_from_the_amounts_not_the_printed_percent(
     assert shown(living, right_sizing.values, "percent_year_end") == "31%"
 
 
-def test_appendix_nil_achieved_is_shown_as_nil_not_zero():
+def test_appendix_nil_achieved_is_zero_and_only_unknown_is_a_dash():
+    # The seed prints "-" (nil) for this project's achieved to date: nil is zero, shown as 0;
+    # "–" is kept for a figure nobody gave (unknown), so the two are never confused.
     sec = section(appendix(), "Adults with a Disability")
     reviews = next(row for row in sec.rows if row.get("title").startswith("Improved Social Work Practice"))
-    assert reviews.get("ytd_actual") is None
-    assert shown(sec, reviews.values, "ytd_actual") == "–"
+    assert reviews.get("ytd_actual") == 0
+    assert shown(sec, reviews.values, "ytd_actual") == "0"
     assert shown(sec, reviews.values, "forecast_year_end") == "0"
+    unknown = dataclasses.replace(appendix_lines()[0], ytd_actual=None)
+    one = appendix(lines=[unknown]).sections[0]
+    assert one.rows[0].get("ytd_actual") is None
+    assert shown(one, one.rows[0].values, "ytd_actual") == "–"
+    assert one.total.get("ytd_actual") is None
+    assert shown(one, one.total.values, "ytd_actual") == "–"
 
 
 @pytest.mark.parametrize(("area", "sentence"), MITIGATION_LINES.items())
@@ -350,7 +358,7 @@ def test_transformation_row_figures_shown_in_pounds():
     assert shown(red, red.total.values, "target") == "2,954,636"
     green = section(transformation(), "rag-green")
     blank = next(row for row in green.rows if row.get("ref") == "6b")
-    assert shown(green, blank.values, "ytd_budget") == "–"
+    assert shown(green, blank.values, "ytd_budget") == "0"  # printed blank: nil, not unknown
     assert shown(green, blank.values, "balance") == "13,854"
 
 
@@ -415,8 +423,11 @@ scheme_lines = st.builds(
 )
 
 
-def nil(value: Decimal | None) -> Decimal:
-    return D(0) if value is None else value
+def known_sum(values: list[Decimal | None]) -> Decimal | None:
+    """What a total of these shown values must be: the sum of the known ones; unknown (None)
+    where there are values and none is known."""
+    known = [value for value in values if value is not None]
+    return None if values and not known else sum(known, D(0))
 
 
 @given(st.lists(scheme_lines, max_size=25))
@@ -427,10 +438,11 @@ def test_transformation_totals_add_up(lines):
     assert sum(len(s.rows) for s in groups) == len(lines)
     for column in MONEY_COLUMNS:
         for group in groups:
-            assert group.total.get(column) == sum((nil(row.get(column)) for row in group.rows), D(0))
-        assert total.get(column) == sum((group.total.get(column) for group in groups), D(0))
+            assert group.total.get(column) == known_sum([row.get(column) for row in group.rows])
+        assert total.get(column) == known_sum([group.total.get(column) for group in groups])
     assert total.get("target") == sum((line.target for line in lines), D(0))
-    assert total.get("balance") == sum((line.target - nil(line.ytd_actual) for line in lines), D(0))
+    balances = [line.target - line.ytd_actual if line.ytd_actual is not None else None for line in lines]
+    assert total.get("balance") == known_sum(balances)
 
 
 @given(st.lists(scheme_lines, max_size=25))
@@ -440,8 +452,15 @@ def test_appendix_totals_add_up(lines):
     overall = section(report, "overall")
     for column in ("target", "forecast_year_end", "forecast_next_year"):
         for area in areas:
-            assert area.total.get(column) == sum((nil(row.get(column)) for row in area.rows), D(0))
-        by_areas = sum((area.total.get(column) for area in areas), D(0))
-        by_portfolios = sum((nil(row.get(column)) for row in overall.rows), D(0))
-        assert overall.total.get(column) == by_areas == by_portfolios
-    assert overall.total.get("mitigations") == overall.total.get("target") - overall.total.get("forecast_next_year")
+            assert area.total.get(column) == known_sum([row.get(column) for row in area.rows])
+        by_areas = known_sum([area.total.get(column) for area in areas])
+        by_portfolios = known_sum([row.get(column) for row in overall.rows if row.get(column) is not None])
+        assert overall.total.get(column) == by_areas
+        if by_areas is not None:
+            assert by_areas == by_portfolios
+    forecasts = [line.forecast_next_year for line in lines]
+    if lines and None not in forecasts:
+        expected = overall.total.get("target") - overall.total.get("forecast_next_year")
+        assert overall.total.get("mitigations") == expected
+    else:  # nothing is mitigated from a forecast nobody gave
+        assert overall.total.get("mitigations") is None or not lines

@@ -102,10 +102,16 @@ def test_red_amber_keeps_red_and_amber_only_red_first():
 
 
 def test_red_amber_keeps_the_unallocated_requirement_marked_as_such():
-    rows = exceptions.red_amber([item("", rag=RAG.RED, unallocated=True, ytd_actual=None)])
+    rows = exceptions.red_amber([item("", rag=RAG.RED, unallocated=True, ytd_actual="0")])
 
     assert [row.kind for row in rows] == ["unallocated"]
     assert rows[0].get("balance") == Decimal("100000")
+
+
+def test_an_unknown_actual_leaves_the_balance_unknown_not_the_whole_target():
+    rows = exceptions.red_amber([item("", rag=RAG.RED, unallocated=True, ytd_actual=None)])
+
+    assert rows[0].get("balance") is None
 
 
 def test_red_amber_row_has_the_balance_to_achieve():

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from recovery.narrative import render_narrative
 from recovery.rag import RAG
-from recovery.reporting.formatting import format_cell
+from recovery.reporting.formatting import format_cell, total_note
 from recovery.reporting.report import Column, Row, Unit
 from recovery.templatetags.ui import rag_badge
 
@@ -58,6 +58,7 @@ def row_cells(row: Row, columns: list[Column]) -> list[dict[str, Any]]:
         cells.append(
             {
                 "text": text,
+                "note": total_note(row, column),
                 "header": index == 0,
                 "numeric": column.numeric,
                 "wrap": column.wrap,
@@ -81,6 +82,9 @@ def _cell_html(cell: dict[str, Any]) -> SafeString:
         return format_html("<td>{}</td>", rag_badge(cell["rag"]) if cell["rag"] else "")
     classes = ("num" if cell["numeric"] else "") + (" wrap" if cell["wrap"] else "")
     body = render_narrative(text) if cell["rich"] else linebreaksbr(text, autoescape=True)
+    if cell["note"]:
+        # A total over rows of which only some gave the figure says how many did.
+        return format_html('<td class="{}">{} <span class="total-covers">({})</span></td>', classes, body, cell["note"])
     return format_html('<td class="{}">{}</td>', classes, body)
 
 
