@@ -359,7 +359,7 @@ class SchemeQuarter(models.Model):
         return {name: getattr(self, name) for name in QUARTER_FIGURE_NAMES}
 
     @property
-    def balance_to_achieve(self) -> Decimal:
+    def balance_to_achieve(self) -> Decimal | None:
         return calculations.balance_to_achieve(target=self.scheme.target, ytd_actual=self.ytd_actual)
 
     @property

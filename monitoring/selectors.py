@@ -68,7 +68,7 @@ class GridRow:
         return movement(self.previous_rag, self.rag)
 
     @property
-    def balance_to_achieve(self) -> Decimal:
+    def balance_to_achieve(self) -> Decimal | None:
         return calculations.balance_to_achieve(
             target=self.scheme.target, ytd_actual=self.figures.ytd_actual if self.figures else None
         )
@@ -102,11 +102,19 @@ class GridRow:
 
 @dataclass
 class GridTotals:
-    """Totals of the grid's money columns by key (GRID_COLUMNS), schemes counted by RAG."""
+    """Totals of the grid's money columns by key (GRID_COLUMNS), schemes counted by RAG. A
+    column no scheme gave is None; ``known`` counts the schemes (of ``rows``) that gave each."""
 
-    values: dict[str, Decimal]
+    values: dict[str, Decimal | None]
     scheme_count: int
     counts: dict[RAG, int] = field(default_factory=dict)
+    known: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+
+    def covers(self, key: str) -> str:
+        """ "3 of 7 schemes" where only some of the rows gave the column's figure; else ""."""
+        known = self.known.get(key, self.rows)
+        return f"{known} of {self.rows} schemes" if 0 < known < self.rows else ""
 
     def __getattr__(self, name: str) -> Decimal:
         try:
@@ -115,8 +123,13 @@ class GridTotals:
             raise AttributeError(name) from None
 
     @property
-    def amounts(self) -> list[Decimal]:
+    def amounts(self) -> list[Decimal | None]:
         return [self.values[column.key] for column in GRID_COLUMNS]
+
+    @property
+    def cells(self) -> list[tuple[Decimal | None, str]]:
+        """Each column's total and what it covers ("3 of 7 schemes", or "")."""
+        return [(self.values[column.key], self.covers(column.key)) for column in GRID_COLUMNS]
 
 
 GRID_PAGE_SIZE = 50
@@ -132,9 +145,9 @@ def _pounds_sum(expression: Any) -> Sum:
     return Sum(Cast(Round(expression * 100), BigIntegerField()))
 
 
-def _pounds(pence: int | None) -> Decimal:
-    """Whole pence from the database as pounds; no amount at all sums to nothing (0)."""
-    return calculations.nil(None if pence is None else Decimal(pence) * _PENCE)
+def _pounds(pence: int | None) -> Decimal | None:
+    """Whole pence from the database as pounds; None where no row gave an amount (unknown)."""
+    return None if pence is None else Decimal(pence) * _PENCE
 
 
 def grid_schemes(
@@ -181,9 +194,16 @@ def grid_totals(*, period: Period, schemes: QuerySet[Scheme]) -> GridTotals:
     shown), summed by the database from the rows, with schemes counted by RAG; the unallocated
     requirement counts in money, not as a scheme. Two queries, whatever the number of schemes."""
     this_quarter = SchemeQuarter.objects.filter(scheme__in=schemes.values("pk"), quarter=period.quarter)
-    money = this_quarter.aggregate(**{key: _pounds_sum(F(key)) for key in _QUARTER_KEYS})
+    money = this_quarter.aggregate(
+        **{f"sum_{key}": _pounds_sum(F(key)) for key in _QUARTER_KEYS},
+        **{f"known_{key}": Count(key) for key in _QUARTER_KEYS},
+        # The balance is shown where the actual is known: its total is of those rows' targets.
+        target_with_actual=Sum(
+            Cast(Round(F("scheme__target") * 100), BigIntegerField()), filter=Q(ytd_actual__isnull=False)
+        ),
+    )
     schemes_money = schemes.order_by().aggregate(
-        target=_pounds_sum(F("target")), count=Count("pk", filter=Q(is_unallocated=False))
+        target=_pounds_sum(F("target")), count=Count("pk", filter=Q(is_unallocated=False)), rows=Count("pk")
     )
     counts: dict[RAG, int] = dict.fromkeys(RAG, 0)
     for value, count in (
@@ -194,17 +214,26 @@ def grid_totals(*, period: Period, schemes: QuerySet[Scheme]) -> GridTotals:
         .annotate(count=Count("pk"))
     ):
         counts[RAG(value)] += count
-    target = _pounds(schemes_money["target"])
-    summed = {key: _pounds(money[key]) for key in _QUARTER_KEYS}
+    # Every total is the sum of what its rows show: a scheme with no figures this quarter shows
+    # "–" in each column, so it counts in no quarter total (and in the target's).
+    target = _pounds(schemes_money["target"]) or Decimal(0)
+    summed = {key: _pounds(money[f"sum_{key}"]) for key in _QUARTER_KEYS}
+    with_actual = _pounds(money["target_with_actual"])
     computed = {
         "target": target,
-        "balance_to_achieve": calculations.balance_to_achieve(target=target, ytd_actual=summed.get("ytd_actual")),
+        "balance_to_achieve": calculations.balance_to_achieve(
+            target=with_actual or Decimal(0), ytd_actual=summed.get("ytd_actual")
+        ),
         **summed,
     }
+    known = {key: money[f"known_{key}"] for key in _QUARTER_KEYS}
+    known["balance_to_achieve"] = known.get("ytd_actual", 0)
     return GridTotals(
         values={column.key: computed[column.key] for column in GRID_COLUMNS},
         scheme_count=schemes_money["count"],
         counts=counts,
+        known=known,
+        rows=schemes_money["rows"],
     )
 
 

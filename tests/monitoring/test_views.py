@@ -323,9 +323,10 @@ def tfoot_figures(content: str) -> list[str]:
 
 def money_cells(html: str) -> list[str]:
     """The grid's money cells, each carrying its unit (£), as figures without it."""
-    cells = re.findall(r'<td class="num">([^<]*)</td>', html)
-    assert all(cell.startswith(("£", "-£")) or cell == "–" for cell in cells), cells
-    return [cell.replace("£", "") for cell in cells]
+    cells = re.findall(r'<td class="num">([^<]*)(?:<span class="total-covers">([^<]*)</span>)?</td>', html)
+    assert all(cell.startswith(("£", "-£")) or cell == "–" for cell, _ in cells), cells
+    # A total over rows of which only some gave the figure says how many: "1,849,232 (35 of 36 schemes)".
+    return [cell.replace("£", "").strip() + (f" {covers}" if covers else "") for cell, covers in cells]
 
 
 def rows_in(content: str) -> int:
@@ -417,7 +418,8 @@ def test_grid_of_a_quarter_with_no_figures_yet(client, finance, seed_004):
     assert response.status_code == 200
     content = response.content.decode()
     assert rows_in(content) == 35
-    assert tfoot_figures(content) == ["7,956,000", "0", "0", "7,956,000", "0"]
+    # Nobody gave a figure: unknown ("–"), not £0, and no balance invented from an unknown actual.
+    assert tfoot_figures(content) == ["7,956,000", "–", "–", "–", "–"]
     assert "Q2 RAG" in content  # last quarter's RAG beside each row
 
 
@@ -428,7 +430,15 @@ def test_grid_with_a_new_scheme_that_has_no_figures_this_quarter(client, finance
     assert response.status_code == 200
     content = response.content.decode()
     assert rows_in(content) == 36
-    assert tfoot_figures(content) == ["7,957,000", "1,849,232", "1,691,122", "6,265,878", "2,699,636"]
+    # The new scheme gave no figures: each total is of the 35 that did, and says so; its balance
+    # (of an unknown actual) is unknown, so not the whole £1,000 target.
+    assert tfoot_figures(content) == [
+        "7,957,000",
+        "1,849,232 (35 of 36 schemes)",
+        "1,691,122 (35 of 36 schemes)",
+        "6,264,878 (35 of 36 schemes)",
+        "2,699,636 (35 of 36 schemes)",
+    ]
 
 
 def test_grid_query_count_does_not_grow_with_the_schemes(client, finance, seed_004):
