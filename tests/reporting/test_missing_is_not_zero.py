@@ -170,3 +170,46 @@ def test_a_quarter_with_no_figures_says_so_on_the_dashboard(client, finance):
         shown = page.split(f"{tile}</span>")[1].split("</div>")[0]
         assert "not known" in shown
         assert "£0" not in shown
+
+
+def test_the_word_export_says_how_many_gave_a_partial_total_and_dashes_an_unknown(imported):
+    from docx import Document
+
+    from recovery.reporting.word import render_docx
+
+    report, _ = appendix_total()
+    document = Document(io.BytesIO(render_docx(report)))
+    table = document.tables[0]
+    total = [cell.text for cell in table.rows[-1].cells]
+    assert total[:6] == ["Total", "600", "380 (2 of 3 projects)", "–", "–", "–"]
+
+
+@pytest.mark.parametrize(
+    ("actuals", "expected"),
+    [
+        ([None, None], "Actual savings achieved: not known (no year to date actual given)"),
+        (
+            [Decimal(50), None],
+            "Actual savings achieved are £0.000m (year to date actual given for 1 of 2 schemes only), "
+            "the shortfall against the profile is not known",
+        ),
+        (
+            [Decimal(50), Decimal(0)],
+            "Actual savings achieved are £0.000m, which is 16.7% of the full year target, "
+            "the shortfall against the profile is not known",
+        ),
+    ],
+)
+def test_the_actual_savings_headline_never_invents_a_figure(actuals, expected):
+    from datetime import datetime
+
+    from recovery.reporting.builders import SchemeLine, build_transformation
+
+    lines = [
+        SchemeLine("D", "P", AREA, str(number), f"S{number}", Decimal(150), ytd_actual=actual)
+        for number, actual in enumerate(actuals, start=1)
+    ]
+    report = build_transformation(period=PERIOD, lines=lines, organisation="Test", generated_at=datetime(2024, 1, 1))
+    headline = next(headline for headline in report.headlines if headline.key == "actual")
+    assert headline.text == expected
+    assert "0.0%" not in headline.text
