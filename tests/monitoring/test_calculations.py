@@ -457,10 +457,13 @@ def test_scheme_figures_of_a_quarter_by_name():
     assert fig == SchemeFigures(target=TARGET, ytd_budget=Decimal(1), ytd_actual=Decimal(2))
 
 
-def test_shortfall_against_profile_ahead_is_negative_and_nil_is_nothing():
+def test_shortfall_against_profile_ahead_is_negative_and_unknown_is_unknown():
     assert shortfall_against_profile(ytd_budget=Decimal(100), ytd_actual=Decimal(150)) == Decimal(-50)
-    assert shortfall_against_profile(ytd_budget=None, ytd_actual=Decimal(150)) == Decimal(-150)
-    assert shortfall_against_profile(ytd_budget=Decimal(100), ytd_actual=None) == Decimal(100)
+    # Nil (0) counts as nothing; an unknown figure (None) leaves the shortfall unknown (issue 15 item 3).
+    assert shortfall_against_profile(ytd_budget=Decimal(0), ytd_actual=Decimal(150)) == Decimal(-150)
+    assert shortfall_against_profile(ytd_budget=Decimal(100), ytd_actual=Decimal(0)) == Decimal(100)
+    assert shortfall_against_profile(ytd_budget=None, ytd_actual=Decimal(150)) is None
+    assert shortfall_against_profile(ytd_budget=Decimal(100), ytd_actual=None) is None
 
 
 def test_ratio_is_unrounded_and_signed():

@@ -232,7 +232,8 @@ def test_shares_are_of_the_total_target_to_one_decimal_half_up():
     lines = [
         line(ref="1", target=D(100), ytd_budget=D(100), ytd_actual=D(25), rag=RAG.RED),
         line(ref="2", target=D(200), ytd_budget=D(0), ytd_actual=D(0), rag=RAG.GREEN),
-        line(ref="3", target=D(500), is_unallocated=True, rag=RAG.RED),
+        # Nil, not unknown: a share is only worked out where every line gave the figure (issue 15 item 3).
+        line(ref="3", target=D(500), is_unallocated=True, rag=RAG.RED, ytd_budget=D(0), ytd_actual=D(0)),
     ]
     texts = headlines(transformation(lines))
     assert texts["cumulative_target"].endswith("£0.000m, which equates to 12.5% of the full year target")
