@@ -746,6 +746,11 @@ def _read_scheme(
     figures = {name: amounts.get(name) for name in QUARTER_AMOUNTS}
     if quarter is None and (rag is not None or any(value is not None for value in figures.values())):
         error("quarter", "Figures and a RAG belong to a quarter: give the Quarter (Q1 to Q4).")
+    elif quarter is not None:
+        # Nil and unknown (DOMAIN.md): a blank cell in a column the tracker has is nil, as a dash or
+        # a 0 is; only a figure whose column the tracker lacks is unknown (left as None).
+        given = {column.field for column in columns}
+        figures = {name: Decimal(0) if value is None and name in given else value for name, value in figures.items()}
     if len(tracker.errors) > before or year is None or target is None:
         return None
     area = _text(cells["service_area"])

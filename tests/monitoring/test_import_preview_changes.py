@@ -118,8 +118,9 @@ def test_the_preview_lists_every_scheme_it_would_change_old_to_new(imported):
     assert summary.flagged == []
 
 
-def test_a_new_scheme_and_a_blank_that_clears_a_figure_are_listed(imported):
-    data = rows(agency={"Projected shortfall": None})
+def test_a_new_scheme_is_listed_and_a_blank_cell_is_nil_not_a_change(imported):
+    """A blank cell in a column the tracker has is nil (DOMAIN.md), as a dash or a 0 is: a
+    blank where £0 is stored changes nothing, and a new scheme's blanks are listed as £0."""
     extra = scheme(ref="9", title="New scheme", target=1000, ytd_budget=None, ytd_actual=None, rag=None)
     data = xlsx(
         [
@@ -131,13 +132,13 @@ def test_a_new_scheme_and_a_blank_that_clears_a_figure_are_listed(imported):
     summary = tracker_preview(source=data)
 
     changes = {change.title: change for change in summary.changes}
-    assert [(c.where, c.label, c.old, c.new) for c in changes[AGENCY].changes] == [
-        ("Q2", "Projected shortfall", "£0", "blank")
-    ]
+    assert AGENCY not in changes
     assert changes["9 New scheme"].new
     assert [(c.where, c.label, c.old, c.new) for c in changes["9 New scheme"].changes] == [
         ("", "Recurrent", "—", "R"),
         ("", "Target", "—", "£1,000"),
+        ("Q2", "YTD budget", "—", "£0"),
+        ("Q2", "YTD actual", "—", "£0"),
         ("Q2", "Projected shortfall", "—", "£0"),
     ]
 
