@@ -11,7 +11,7 @@ quarter of a second). A dozen aggregate queries, a few milliseconds, cover every
 read: for each table, how many rows the year has, the highest id, the latest change and its
 version, the sums of the figures, and the newest history record of the table (every save,
 import and delete writes one); the words shown as they are (finance's summary, stated totals,
-the names of the plans' managers); and what is not in the database (the organisation's name,
+the names of the plans' managers and of who recorded DMT's decisions); and what is not in the database (the organisation's name,
 today's date, which the exception report counts overdue days from, and the code that draws the
 pack). Anything the pack shows that changes changes the key, so a stale PDF is never served.
 
@@ -32,7 +32,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max, Model, QuerySet, Sum
+from django.db.models import Count, Max, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from monitoring.figures import QUARTER_FIGURE_NAMES
@@ -139,8 +139,12 @@ def pack_inputs(period: Period, *, today: date | None = None) -> list[Any]:
             DeficitRecoveryPlan.managers.through.objects.filter(deficitrecoveryplan__financial_year=year),
             sums=["user_id"],
         ),
+        # The people the pack names: plans' managers, and who recorded DMT's decisions.
         list(
-            User.objects.filter(managed_plans__financial_year=year)
+            User.objects.filter(
+                Q(managed_plans__financial_year=year)
+                | Q(pk__in=PlanUpdate.objects.filter(plan__financial_year=year).values("dmt_decided_by"))
+            )
             .order_by("pk")
             .distinct()
             .values_list("pk", "username", "first_name", "last_name")

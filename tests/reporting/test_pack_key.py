@@ -104,6 +104,10 @@ CHANGES: dict[str, Callable[[dict], object]] = {
     "a revised due date": lambda w: saved(
         MilestoneProgress.objects.get(milestone=w["milestone"]), revised_due_date=date(2024, 1, 31)
     ),
+    # DMT's decision on a RED plan's alternative proposal (its own exception view in the pack).
+    "a DMT decision": lambda w: saved(w["update"], dmt_decision="accepted", dmt_decided_by=w["manager"]),
+    "DMT's comments": lambda w: saved(w["update"], dmt_comments="Agreed at DMT."),
+    "an alternative proposal": lambda w: saved(w["update"], alternative_proposal="Realign the budget."),
     # The people named as responsible.
     "a manager's name": lambda w: saved(w["manager"], last_name="Smith"),
     "a manager added": lambda w: w["plan"].managers.add(UserFactory(username="sam")),
@@ -125,6 +129,14 @@ def test_any_change_to_what_the_pack_shows_changes_its_key(world, change):
     before = key()
     assert key() == before  # nothing changed: the same key
     CHANGES[change](world)
+    assert key() != before
+
+
+def test_a_new_name_for_who_recorded_dmts_decision_changes_the_key(world):
+    executive = UserFactory(username="dmt", first_name="Dana", last_name="Marsh")
+    saved(world["update"], dmt_decision="accepted", dmt_decided_by=executive)
+    before = key()
+    saved(executive, last_name="Moss")  # no history on users: the name itself is in the key
     assert key() != before
 
 
