@@ -11,9 +11,10 @@ quarter of a second). A dozen aggregate queries, a few milliseconds, cover every
 read: for each table, how many rows the year has, the highest id, the latest change and its
 version, the sums of the figures, and the newest history record of the table (every save,
 import and delete writes one); the words shown as they are (finance's summary, stated totals,
-the names of the plans' managers and of who recorded DMT's decisions); and what is not in the database (the organisation's name,
-today's date, which the exception report counts overdue days from, and the code that draws the
-pack). Anything the pack shows that changes changes the key, so a stale PDF is never served.
+the names of the plans' managers and of who recorded DMT's decisions); and what is not in the
+database (the organisation's name, today's date, which the exception report counts overdue
+days from, and the code that draws the pack). Anything the pack shows that changes changes the
+key, so a stale PDF is never served.
 
 A PDF is stored only under the key read both before and after its reports were read: a change
 committed while the reports were being read (or the PDF rendered from them) leaves the PDF
