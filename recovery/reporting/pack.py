@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -74,9 +75,7 @@ def pack_reports(period: Period) -> list[Report]:
 def code_version() -> str:
     """A hash of the code and templates that build and draw the pack (worked out once per
     process), so a new release never serves a pack drawn by the old one."""
-    import weasyprint
-
-    digest = hashlib.sha256(weasyprint.__version__.encode())
+    digest = hashlib.sha256(importlib.metadata.version("weasyprint").encode())
     for part in _CODE_PARTS:
         for path in sorted((_CODE_ROOT / part).rglob("*")):
             if path.suffix in _CODE_SUFFIXES and path.is_file() and "migrations" not in path.parts:
