@@ -42,17 +42,5 @@ def cached_pdf(report: Report) -> bytes:
     return pdf
 
 
-def cached_pack_pdf(*, title: str, period: str, organisation: str, reports: list[Report]) -> bytes:
-    """The committee pack's PDF (several reports in one) from the cache, keyed by what its
-    reports show, rendering (and caching) it if needed, for as long as a single report's."""
-    digest = hashlib.sha256("".join(report_fingerprint(report) for report in reports).encode()).hexdigest()
-    key = f"report-pack:{digest}"
-    pdf: bytes | None = cache.get(key)
-    if pdf is None:
-        pdf = renderers.render_pack_pdf(title=title, period=period, organisation=organisation, reports=reports)
-        cache.set(key, pdf, PDF_CACHE_SECONDS)
-    return pdf
-
-
 def row_count(report: Report) -> int:
     return sum(len(section.rows) for section in report.sections)

@@ -53,18 +53,17 @@ COMMITTEE_PACK = "committee-pack"
 
 @job_kind(COMMITTEE_PACK, max_attempts=3)
 def render_committee_pack(ctx: JobContext) -> dict[str, Any]:
-    """Render a quarter's committee pack into the cache (queued when the quarter is locked);
-    nothing is rendered when the pack of this data is already cached. Returns its cache key."""
-    from recovery.reporting.pack import pack_cache_key, pack_pdf, pack_reports
+    """Render a quarter's committee pack into the cache (queued when the quarter is locked),
+    under the same key a download looks for (pack.pack_cache_key); nothing is rendered when the
+    pack of this data is already cached. Returns its cache key."""
+    from recovery.reporting.pack import pack_pdf
 
     period = Period(FinancialYear.parse(ctx.params["year"]), Quarter.parse(ctx.params["quarter"]))
-    ctx.progress(step="reading the reports")
-    reports = pack_reports(period)
     ctx.progress(step="rendering the PDF")
-    _, cached = pack_pdf(period, reports=reports)
+    _, cached, key = pack_pdf(period)
     if not cached:
         logger.info("Rendered the committee pack of %s in the background", period)
-    return {"key": pack_cache_key(reports), "cached": cached}
+    return {"key": key, "cached": cached}
 
 
 def committee_pack_submit(*, period: Period, user: User | AnonymousUser | None = None) -> Job:

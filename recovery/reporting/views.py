@@ -337,7 +337,7 @@ def pack(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpRes
     """The committee pack: Appendix 1, the Transformation update and the exceptions as one PDF."""
     _require_reader(request)
     period = Period(year, quarter)
-    pdf, _ = pack_pdf(period)
+    pdf, _, _ = pack_pdf(period)
     return _file_response(pdf, pack_filename(period), "pdf")
 
 
