@@ -689,6 +689,7 @@ class UpdateLine:
     milestones_explanation: str = ""
     recovery_actions: str = ""
     alternative_proposal: str = ""
+    dmt_decision: str = ""  # DMT's decision on the alternative proposal, as a sentence
 
 
 @dataclass(frozen=True)
@@ -840,6 +841,7 @@ def build_plan(*, plan: PlanSnapshot, organisation: str, generated_at: datetime)
                 ("Where milestones were not met", update.milestones_explanation),
                 ("Bringing delivery back on track", update.recovery_actions),
                 ("Alternative proposal for realigning budgets (for DMT)", update.alternative_proposal),
+                ("DMT's decision on the proposal", update.dmt_decision),
                 ("Reason for the RAG", update.rag_reason),
             )
             if text

@@ -198,7 +198,7 @@ def plan_snapshot(plan: DeficitRecoveryPlan) -> builders.PlanSnapshot:
     for item in progress:
         if item.revised_due_text:
             revised[item.milestone_id] = item.revised_due_text
-    updates = published.order_by("quarter")
+    updates = published.order_by("quarter").select_related("dmt_decided_by")
     area = plan.service_area
     return builders.PlanSnapshot(
         year=plan.financial_year,
@@ -242,10 +242,22 @@ def plan_snapshot(plan: DeficitRecoveryPlan) -> builders.PlanSnapshot:
                 milestones_explanation=update.milestones_explanation,
                 recovery_actions=update.recovery_actions,
                 alternative_proposal=update.alternative_proposal,
+                dmt_decision=_dmt_decision_text(update),
             )
             for update in updates
         ],
     )
+
+
+def _dmt_decision_text(update: PlanUpdate) -> str:
+    """DMT's decision on the update's alternative proposal, in a sentence ("" when none yet)."""
+    if not update.dmt_decision:
+        return ""
+    who = update.dmt_decided_by
+    name = (who.get_full_name() or who.get_username()) if who else "DMT"
+    when = f" on {timezone.localtime(update.dmt_decided_at):%d/%m/%Y}" if update.dmt_decided_at else ""
+    comments = f": {update.dmt_comments}" if update.dmt_comments else ""
+    return f"{update.get_dmt_decision_display()} ({name}{when}){comments}"
 
 
 def plan_report(*, plan: DeficitRecoveryPlan, generated_at: datetime | None = None) -> Report:

@@ -286,3 +286,36 @@ def test_the_exceptions_page_has_the_dmt_view(client, executive, live_plan, red)
     assert "Alternative proposals and DMT's decisions" in content
     assert PROPOSAL in content
     assert AWAITING_DMT in content
+
+
+@pytest.mark.parametrize(
+    ("decision", "comments"),
+    [
+        (DmtDecision.ACCEPTED, ""),
+        (DmtDecision.REJECTED, "No budget to move."),
+        (DmtDecision.MORE_INFORMATION, "Costs?"),
+    ],
+)
+def test_the_plan_report_shows_dmt_decision_in_every_format(executive, live_plan, red, decision, comments):
+    from io import BytesIO
+
+    from docx import Document
+
+    from recovery.reporting import renderers
+    from recovery.reporting.word import render_docx
+
+    before = report_selectors.plan_report(plan=live_plan)
+    assert "DMT's decision on the proposal" not in renderers.render_html(before).decode()
+    decide(red, executive, decision, comments, version=red.version)
+    report = report_selectors.plan_report(plan=live_plan)
+    name = executive.get_full_name() or executive.get_username()
+    html_text = html.unescape(renderers.render_html(report).decode())
+    assert "DMT's decision on the proposal" in html_text
+    assert f"{decision.label} ({name} on " in html_text
+    if comments:
+        assert f"): {comments}" in html_text
+    assert f"{decision.label} ({name}" in renderers.render_json(report).decode()
+    document = Document(BytesIO(render_docx(report)))
+    cells = " ".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    paragraphs = " ".join(p.text for p in document.paragraphs)
+    assert f"{decision.label} ({name}" in cells + paragraphs
