@@ -119,6 +119,8 @@ def typed_value(text: str) -> Decimal:
         for char in text
         if unicodedata.category(char) == "Nd" or char == "."
     )
+    if not digits:
+        return Decimal(0)  # a dash alone is nil (DOMAIN.md): zero
     value = Decimal(digits)
     return -value if any(char in MINUSES for char in text) else value
 
@@ -126,8 +128,8 @@ def typed_value(text: str) -> Decimal:
 def assert_stored_as_typed(stored: Decimal | None, text: str, multiplier: int) -> None:
     assert is_amount(stored), f"{text!r} stored as {stored!r}"
     if stored is None:
-        # Control characters are cleaned out at input (recovery.text), spaces and invisible
-        # characters mean nothing on their own, and a dash alone is nil.
+        # Control characters are cleaned out at input (recovery.text) and spaces and invisible
+        # characters mean nothing on their own.
         bare = "".join(c for c in clean_text(text) if not c.isspace() and c not in "\u200b\u200c\u200d\u2060\ufeff")
         assert bare in ("", "—", *MINUSES.replace("(", "")), f"{text!r} stored as nothing"
         return

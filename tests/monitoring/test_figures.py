@@ -78,7 +78,12 @@ def test_the_importer_reads_every_ytd_actual_header_as_ytd_actual(header, unit):
 
 @pytest.mark.parametrize(
     ("achieved", "actual", "expected"),
-    [(925, 925000, Decimal(925000)), (925, None, Decimal(925000)), (None, 925000, Decimal(925000)), (None, None, None)],
+    [
+        (925, 925000, Decimal(925000)),
+        (925, None, Decimal(925000)),
+        (None, 925000, Decimal(925000)),
+        (None, None, Decimal(0)),
+    ],
 )
 def test_a_file_with_both_columns_that_agree_or_fill_in_one_is_read_as_one_figure(achieved, actual, expected):
     header = [*BASE, "Achieved to date (£000s)", "YTD actual"]

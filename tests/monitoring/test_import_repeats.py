@@ -80,11 +80,15 @@ def test_rows_that_differ_only_in_text_have_different_details():
     ]
 
 
-def test_a_blank_figure_against_a_figure_is_a_difference():
-    summary = tracker_preview(source=xlsx([scheme(), scheme(projected_shortfall=None)]))
+def test_a_blank_figure_is_nil_so_against_0_it_repeats_and_against_a_figure_it_differs():
+    """A blank cell in a column the tracker has is nil (DOMAIN.md), the same as 0."""
+    same = tracker_preview(source=xlsx([scheme(), scheme(projected_shortfall=None)]))
+    assert same.errors == []
+    assert len(same.warnings) == 1
+    summary = tracker_preview(source=xlsx([scheme(projected_shortfall=5000), scheme(projected_shortfall=None)]))
     assert messages(summary.errors) == [
-        f"rows 2 and 3 are both {AGENCY} for 2023/24 Q2 with different figures (Projected shortfall £0 in row 2, "
-        "blank in row 3): keep one row for each scheme and quarter."
+        f"rows 2 and 3 are both {AGENCY} for 2023/24 Q2 with different figures (Projected shortfall £5,000 in "
+        "row 2, £0 in row 3): keep one row for each scheme and quarter."
     ]
 
 

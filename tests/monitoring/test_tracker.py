@@ -68,9 +68,9 @@ def test_target_in_the_headers_unit(header, cell, expected):
         ("-", Decimal("0")),  # a dash is nil (zero) ...
         ("–", Decimal("0")),
         ("—", Decimal("0")),
-        (None, None),  # ... an empty cell is unknown
-        ("", None),
-        ("   ", None),
+        (None, Decimal("0")),  # ... and so is a blank cell in a column the tracker has (DOMAIN.md)
+        ("", Decimal("0")),
+        ("   ", Decimal("0")),
         (18849.84, Decimal("18849.84")),
         (0, Decimal("0")),
         ("0", Decimal("0")),
@@ -81,6 +81,14 @@ def test_figure_cells(cell, expected):
     assert row.figures["ytd_actual"] == expected
     assert (row.figures["ytd_actual"] is None) is (expected is None)
     assert row.figures["ytd_budget"] == Decimal("150000")
+
+
+def test_a_figure_whose_column_the_tracker_lacks_is_unknown():
+    header = ["Financial year", "Quarter", "Directorate", "Service area", "Title", "Target", "YTD actual"]
+    row = only_row(xlsx([["2023/24", "Q2", "Adult Social Care", "Adults with a Disability", "Scheme", 400, None]],
+                        header=header))  # fmt: skip
+    assert row.figures["ytd_actual"] == Decimal(0)
+    assert all(row.figures[name] is None for name in row.figures if name != "ytd_actual")
 
 
 def test_figures_in_thousands_and_millions():

@@ -1,6 +1,7 @@
-"""Missing is not zero (issue 15, item 3): a dash or a 0 in a tracker is nil (zero); a figure no
-row gives (a column the tracker lacks, an empty cell) is unknown, and no report, export or
-dashboard shows it as 0, £0 or 0%, nor builds a sentence on it."""
+"""Missing is not zero (issue 15, item 3; DOMAIN.md "Nil and unknown"): a dash, a 0 or a blank
+cell in a column the tracker has is nil (zero); a figure no row gives (a column the tracker
+lacks, a field left blank in the app) is unknown, and no report, export or dashboard shows it as
+0, £0 or 0%, nor builds a sentence on it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from monitoring import services
 from monitoring.imports import tracker_import
 from monitoring.models import SchemeQuarter
 from recovery.periods import FinancialYear, Period, Quarter
@@ -29,7 +31,7 @@ PERIOD = Period(FinancialYear(2023), Quarter.Q2)
 AREA = "Living and Ageing Well"
 
 # A tracker as many councils publish it: no "forecast next year" column at all, a dash for nil,
-# and an empty cell where nobody gave the figure. Amounts in £000s.
+# and a blank cell (nil too). Amounts in £000s.
 HEADER = (
     "Financial year",
     "Quarter",
@@ -47,25 +49,44 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def imported(finance):
+def _import(finance):
     summary = tracker_import(source=xlsx(ROWS, header=HEADER), user=finance)
     assert summary.committed, summary.errors
     return {item.scheme.title: item for item in SchemeQuarter.objects.select_related("scheme")}
 
 
-def test_a_missing_column_is_unknown_a_dash_or_0_is_nil_an_empty_cell_unknown(imported):
+@pytest.fixture
+def imported(finance):
+    """The tracker imported, then Day care review's forecast cleared in the grid: nobody gives it
+    now, so it is unknown, beside two schemes that give theirs."""
+    rows = _import(finance)
+    day_care = rows["Day care review"]
+    services.scheme_quarter_save(
+        scheme=day_care.scheme,
+        quarter=Quarter.Q2,
+        user=finance,
+        fields={"forecast_year_end": None},
+        expected_version=day_care.version,
+    )
+    return {item.scheme.title: item for item in SchemeQuarter.objects.select_related("scheme")}
+
+
+def test_a_missing_column_is_unknown_a_dash_0_or_blank_cell_is_nil(finance):
+    imported = _import(finance)
     agency, day_care, transport = (
         imported[title] for title in ("Reduced agency spend", "Day care review", "Transport efficiencies")
     )
     # The tracker has no next-year forecast column: unknown for every row.
     assert {item.forecast_next_year for item in imported.values()} == {None}
-    # "-" and 0 are nil: zero, not unknown.
+    # "-" and 0 are nil: zero, not unknown; so is a blank cell in a column the tracker has.
     assert agency.ytd_actual == Decimal(0)
     assert day_care.ytd_actual == Decimal(0)
-    # An empty cell is unknown.
-    assert day_care.forecast_year_end is None
+    assert day_care.forecast_year_end == Decimal(0)
     assert transport.forecast_year_end == Decimal("300000")
+
+
+def test_a_field_cleared_in_the_grid_is_unknown(imported):
+    assert imported["Day care review"].forecast_year_end is None
 
 
 def appendix_total():
