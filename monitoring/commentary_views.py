@@ -37,6 +37,7 @@ def quarter_summary(request: HttpRequest, year: FinancialYear, quarter: Quarter)
         else:
             initial = {"text": entry.record.text if entry.record else ""}
             form = CommentaryForm(initial=initial, prefix=_prefix(entry.report))
+        form.fields["text"].label = f"Summary: {entry.label.lower()}"
         forms.append((entry, form))
     if request.method == "POST":
         version = posted_version(request.POST)

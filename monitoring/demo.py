@@ -57,9 +57,16 @@ def _ensure_scheme(
     scheme_fields: dict[str, Any],
     quarter_fields: dict[str, Any],
 ) -> None:
-    if Scheme.objects.filter(
+    existing = Scheme.objects.filter(
         service_area=area, financial_year=year, ref=scheme_fields["ref"], title=scheme_fields["title"]
-    ).exists():
+    ).first()
+    if existing is not None:
+        # Earlier versions loaded the seeds' printed blanks and dashes as unknown: they are nil.
+        for name, value in quarter_fields.items():
+            if value == 0 and not isinstance(value, str):
+                SchemeQuarter.objects.filter(scheme=existing, quarter=quarter, **{f"{name}__isnull": True}).update(
+                    **{name: value}
+                )
         return
     scheme = Scheme.objects.create(service_area=area, financial_year=year, **scheme_fields)
     SchemeQuarter.objects.create(scheme=scheme, quarter=quarter, **quarter_fields)

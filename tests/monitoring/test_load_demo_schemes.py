@@ -11,7 +11,9 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Count, Sum
 
+from monitoring.demo import load_scheme_seeds
 from monitoring.models import PlanUpdate, Scheme, SchemeQuarter
+from plans.demo import LoadReport
 from plans.models import DeficitRecoveryPlan
 from recovery.periods import FinancialYear, Quarter
 
@@ -237,3 +239,16 @@ def test_seed_002_achieved_to_date_is_the_2022_23_q3_ytd_actual_of_11128_4k(load
     assert figures.aggregate(total=Sum("ytd_actual"))["total"] == Decimal("11128400")
     mer = figures.get(scheme__title__startswith="Operating model and MER")
     assert mer.ytd_actual == Decimal("925000")
+
+
+def test_loading_again_repairs_seed_nils_an_earlier_version_stored_as_unknown(loaded):
+    """Seed 004's blank YTD budget of 6b and 16b is nil; versions before nil and unknown were told
+    apart stored it as unknown. Loading the demo again makes it nil, and leaves figures alone."""
+    blanks = SchemeQuarter.objects.filter(scheme__financial_year=FinancialYear(2012), ytd_budget=Decimal(0))
+    assert blanks.count() >= 2
+    pks = list(blanks.values_list("pk", flat=True))
+    SchemeQuarter.objects.filter(pk__in=pks).update(ytd_budget=None)
+    before = dict(SchemeQuarter.objects.exclude(pk__in=pks).values_list("pk", "ytd_budget"))
+    load_scheme_seeds(LoadReport())
+    assert set(SchemeQuarter.objects.filter(pk__in=pks).values_list("ytd_budget", flat=True)) == {Decimal(0)}
+    assert dict(SchemeQuarter.objects.exclude(pk__in=pks).values_list("pk", "ytd_budget")) == before
