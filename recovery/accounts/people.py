@@ -126,6 +126,8 @@ def person_save(*, person: User | None, data: PersonData, by: User, request: Htt
 
 
 def _set_areas(person: User, wanted: Iterable[int]) -> None:
+    # Through each service area, not person.assigned_service_areas.set(): the areas' managers are
+    # kept in their history (django-simple-history), which the reverse side would not record.
     wanted_ids = set(wanted)
     current = set(person.assigned_service_areas.values_list("pk", flat=True))
     for area in ServiceArea.objects.filter(pk__in=current - wanted_ids):
