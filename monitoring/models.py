@@ -174,9 +174,14 @@ class PlanUpdate(models.Model):
     )
     dmt_comments = models.TextField("DMT's comments", blank=True)
     dmt_decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="DMT decision recorded by",
     )
-    dmt_decided_at = models.DateTimeField(null=True, blank=True)
+    dmt_decided_at = models.DateTimeField("DMT decision recorded at", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
     objects = PlanUpdateQuerySet.as_manager()

@@ -132,6 +132,15 @@ def test_a_later_decision_keeps_the_earlier_one_in_the_history(red, executive):
     assert len(selectors.dmt_decisions(red)) == 2
 
 
+def test_the_update_history_names_who_recorded_the_decision_in_words(red, executive):
+    from recovery.history import history_of
+
+    decide(red, executive, DmtDecision.ACCEPTED, "Agreed.")
+    labels = {label for change in history_of(red) for label, _old, _new in change.changes}
+    assert "DMT decision recorded by" in labels
+    assert not any(label.islower() and label.startswith("dmt") for label in labels)
+
+
 def test_recording_the_same_decision_again_changes_nothing(red, executive):
     decide(red, executive, DmtDecision.ACCEPTED, "Agreed.")
     red.refresh_from_db()
