@@ -63,6 +63,8 @@ FORGERIES = {
     "wrong issuer": lambda p, c, h: p.sign({**c, "iss": "https://login.evil.example"}, h),
     "no issuer": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "iss"}, h),
     "wrong nonce (a replayed token)": lambda p, c, h: p.sign({**c, "nonce": "an-old-nonce"}, h),
+    "no nonce": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "nonce"}, h),
+    "no subject": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "sub"}, h),
     "unknown key ID": lambda p, c, h: p.sign(c, {"kid": "key-2"}),
     "not a JWT": lambda p, c, h: "this is not a token",
 }
