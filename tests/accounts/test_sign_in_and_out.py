@@ -278,3 +278,53 @@ def test_signing_out_while_the_provider_is_away_still_signs_out_here(client, set
     assert response["Location"] == "/accounts/login/"
     assert not logged_in(client)
     assert client.get("/reports/").status_code == 302
+
+
+# --- break-glass means a local account: one linked to the provider never uses a password ----------
+
+
+@pytest.fixture
+def provider_administrator(client, sso):
+    """Someone made a superuser by the provider's administrators' group, who has somehow been given
+    a password since (an administrator set one, or a reset link from the People page)."""
+    subject = f"subject-{uuid.uuid4()}"
+    set_user(sso, subject, {"email": "ada@council.example", "preferred_username": "ada", "groups": ["recovery-admins"]})
+    assert sign_in(client, sso, subject).status_code == 302
+    client.post("/accounts/logout/")
+    user = User.objects.get(username="ada")
+    assert user.is_superuser
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def test_with_local_login_off_a_superuser_from_the_provider_cannot_use_a_password(
+    client, superusers_only, provider_administrator
+):
+    # Disabled at the provider (a leaver), they must not keep a way in that goes around it.
+    assert password_login(client, "ada").status_code == 200
+    assert not logged_in(client)
+    client.post("/admin/login/", {"username": "ada", "password": PASSWORD, "next": "/admin/"})
+    assert not logged_in(client)
+    UserFactory(username="breakglass", is_superuser=True, is_staff=True)
+    assert password_login(client, "breakglass").status_code == 302  # a local superuser still can
+
+
+def test_with_local_login_off_a_password_session_of_a_superuser_from_the_provider_ends(
+    client, settings, provider_administrator
+):
+    assert password_login(client, "ada").status_code == 302  # DJANGO_LOCAL_LOGIN=all: allowed
+    assert client.get("/people/").status_code == 200
+    settings.LOCAL_LOGIN = "superusers"
+    assert client.get("/people/").status_code == 302
+
+
+def test_with_local_login_off_no_reset_link_goes_to_a_superuser_from_the_provider(
+    client, superusers_only, provider_administrator, mailoutbox
+):
+    assert client.post("/accounts/password_reset/", {"email": "ada@council.example"}).status_code == 302
+    breakglass = UserFactory(username="breakglass", is_superuser=True, is_staff=True, role=Role.ADMINISTRATOR)
+    client.force_login(breakglass)
+    done = client.post(f"/people/{provider_administrator.pk}/password-reset/", follow=True)
+    assert "single sign-on" in done.content.decode()
+    assert mailoutbox == []
