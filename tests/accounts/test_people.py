@@ -202,6 +202,21 @@ def test_a_password_reset_that_could_not_work_says_why(client, administrator, fi
     assert mail.outbox == []
 
 
+def test_the_page_of_someone_who_signs_in_through_the_provider_says_their_roles_come_from_it(
+    client, settings, administrator, finance, manager
+):
+    from recovery.accounts.models import ExternalIdentity
+
+    settings.OIDC_PROVIDER_NAME = "Borsetshire Council"
+    ExternalIdentity.objects.create(user=finance, issuer="https://idp.example", subject="finance-subject")
+    client.force_login(administrator)
+    page = client.get(reverse("people:change", args=[finance.pk])).content.decode()
+    assert "signs in through single sign-on" in page
+    assert "roles are set from their Borsetshire Council groups at every sign-in" in page
+    local = client.get(reverse("people:change", args=[manager.pk])).content.decode()
+    assert "signs in through single sign-on" not in local
+
+
 def test_the_people_list_finds_by_name_and_pages(client, administrator):
     for number in range(55):
         UserFactory(username=f"person{number:02d}", first_name="Sam", last_name=f"Jones{number:02d}")
