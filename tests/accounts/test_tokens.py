@@ -174,3 +174,25 @@ def test_a_token_endpoint_in_trouble_says_try_again_later(client, fake_provider,
     assert response.status_code == 503
     assert "Try again in a few minutes" in response.content.decode()
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("state", [None, "", "a-state-this-browser-never-sent"])
+def test_a_provider_error_for_a_sign_in_this_browser_did_not_start_neither_signs_out_nor_shows_its_text(
+    client, fake_provider, state
+):
+    # A link anyone can send: it must not end the session of whoever follows it, nor put the
+    # sender's words on the app's own page.
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="finance"))
+    client.get("/oidc/authenticate/")  # a sign-in of this browser's own is outstanding
+    query = {"error": "access_denied", "error_description": "Your account is locked: call 0800 000 000"}
+    if state is not None:
+        query["state"] = state
+    response = client.get("/oidc/callback/", query)
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "0800" not in text
+    assert "did not complete" in text
+    assert "_auth_user_id" in client.session
+    assert len(client.session["oidc_states"]) == 1  # this browser's own sign-in can still finish
