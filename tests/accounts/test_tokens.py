@@ -196,3 +196,37 @@ def test_a_provider_error_for_a_sign_in_this_browser_did_not_start_neither_signs
     assert "did not complete" in text
     assert "_auth_user_id" in client.session
     assert len(client.session["oidc_states"]) == 1  # this browser's own sign-in can still finish
+
+
+def test_groups_sent_only_by_the_userinfo_endpoint_give_the_role(client, fake_provider, monkeypatch):
+    fake_provider.token_maker = lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "groups"}, h)
+    monkeypatch.setattr(
+        FakeProvider, "_userinfo", lambda self, request: _json_response({"sub": self.subject, "groups": ["executives"]})
+    )
+    assert sign_in(client, None, "").status_code == 302
+    assert ExternalIdentity.objects.get(subject="user-1").user.groups.get().name == "Executive"
+
+
+def test_the_id_token_wins_over_the_userinfo_endpoint(client, fake_provider, monkeypatch):
+    monkeypatch.setattr(
+        FakeProvider,
+        "_userinfo",
+        lambda self, request: _json_response({"sub": self.subject, "groups": ["recovery-admins"]}),
+    )
+    assert sign_in(client, None, "").status_code == 302
+    assert ExternalIdentity.objects.get(subject="user-1").user.groups.get().name == "Finance officer"
+
+
+def test_entra_ids_groups_overage_is_refused_with_the_reason(client, fake_provider):
+    fake_provider.token_maker = lambda p, c, h: p.sign(
+        {
+            **{k: v for k, v in c.items() if k != "groups"},
+            "_claim_names": {"groups": "src1"},
+            "_claim_sources": {"src1": {"endpoint": "https://graph.windows.net/tenant/users/x/getMemberObjects"}},
+        },
+        h,
+    )
+    response = sign_in(client, None, "")
+    assert_refused(client, response, status=403)
+    assert "not in any of the groups that give access" in response.content.decode()
+    assert "too many groups" in SignInEvent.objects.get(kind=SignInEvent.Kind.REFUSED).detail
