@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from recovery.accounts import services
-from recovery.accounts.config import local_login_for_superusers_only, single_sign_on
+from recovery.accounts.config import single_sign_on
 from recovery.accounts.discovery import provider_metadata
 
 # Clock difference allowed between this server and the provider when checking exp and iat.
@@ -37,13 +37,14 @@ def is_not_a_password_attempt(request: HttpRequest, credentials: dict[str, Any] 
 
 
 class LocalPasswordBackend(ModelBackend):
-    """Username and password. With DJANGO_LOCAL_LOGIN=superusers only superusers (the break-glass
-    administrators) may use it, and other users' password sessions end at their next request."""
+    """Username and password. With DJANGO_LOCAL_LOGIN=superusers only local superusers (the
+    break-glass administrators) may use it, and other users' password sessions end at their next
+    request."""
 
     def user_can_authenticate(self, user: Any) -> bool:
         if not super().user_can_authenticate(user):
             return False
-        return not local_login_for_superusers_only() or bool(getattr(user, "is_superuser", False))
+        return services.password_sign_in_allowed(user=user)
 
 
 class SingleSignOnBackend(OIDCAuthenticationBackend):

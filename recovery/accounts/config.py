@@ -39,8 +39,13 @@ def single_sign_on() -> SingleSignOn | None:
         client_id=client_id,
         groups_claim=getattr(settings, "OIDC_GROUPS_CLAIM", "groups") or "groups",
         role_groups=role_groups,
-        provider_name=getattr(settings, "OIDC_PROVIDER_NAME", "") or settings.ORGANISATION_NAME,
+        provider_name=provider_name(),
     )
+
+
+def provider_name() -> str:
+    """Whose accounts single sign-on uses: "Sign in with <this>"."""
+    return getattr(settings, "OIDC_PROVIDER_NAME", "") or settings.ORGANISATION_NAME
 
 
 def local_login_for_superusers_only() -> bool:

@@ -1,4 +1,4 @@
-"""Password reset that follows DJANGO_LOCAL_LOGIN (with passwords for superusers only, nobody
+"""Password reset that follows DJANGO_LOCAL_LOGIN (with passwords for local superusers only, nobody
 else is sent a reset link: they could not sign in with the new password anyway), and the People
 page's form."""
 
@@ -13,15 +13,15 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from plans.models import ServiceArea
 from plans.roles import Role
-from recovery.accounts.config import local_login_for_superusers_only
 from recovery.accounts.people import PersonData
+from recovery.accounts.services import password_sign_in_allowed
 from recovery.formtools import CleanTextMixin
 
 
 class LocalPasswordResetForm(PasswordResetForm):
     def get_users(self, email: str) -> Iterator[Any]:
         for user in super().get_users(email):
-            if not local_login_for_superusers_only() or user.is_superuser:
+            if password_sign_in_allowed(user=user):
                 yield user
 
 

@@ -24,7 +24,14 @@ from plans.models import ServiceArea
 from plans.roles import Role
 from plans.rules import can
 from recovery.accounts.models import SignInEvent
-from recovery.accounts.services import _names, _set_roles, audit_record, role_change, role_names
+from recovery.accounts.services import (
+    _names,
+    _set_roles,
+    audit_record,
+    password_sign_in_allowed,
+    role_change,
+    role_names,
+)
 
 MANAGE = "accounts.manage_people"
 
@@ -169,7 +176,7 @@ def person_send_password_reset(*, person: User, by: User, request: HttpRequest) 
         raise ValidationError("This account is deactivated: reactivate it first.")
     if not person.email:
         raise ValidationError("This person has no e-mail address: add one first.")
-    if settings.LOCAL_LOGIN == "superusers" and not person.is_superuser:
+    if not password_sign_in_allowed(user=person):
         raise ValidationError("People sign in through single sign-on here: a password would not let them in.")
     # Django's own reset e-mail and link; sent directly because its form skips anyone who has
     # no password yet, which is everyone added here.

@@ -13,7 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recovery.accounts import people as service
+from recovery.accounts.config import provider_name
 from recovery.accounts.forms import PersonForm, person_initial
+from recovery.accounts.services import password_sign_in_allowed
 from recovery.formtools import add_validation_errors
 from recovery.viewtools import current_user
 
@@ -56,7 +58,15 @@ def _person_page(request: HttpRequest, person: User | None) -> HttpResponse:
                 return redirect("people:change", pk=saved.pk)
             messages.success(request, f"{name}: saved.")
             return redirect("people:list")
-    return render(request, "accounts/person_form.html", {"form": form, "person": person})
+    context = {
+        "form": form,
+        "person": person,
+        # Their roles are set from the provider's groups at each sign-in (a change here is temporary).
+        "signs_in_through_provider": person is not None and person.external_identities.exists(),
+        "provider_name": provider_name(),
+        "password_would_work": person is not None and password_sign_in_allowed(user=person),
+    }
+    return render(request, "accounts/person_form.html", context)
 
 
 @login_required

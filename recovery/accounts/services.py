@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from plans.roles import Role
 from recovery.accounts.claims import group_values, groups_overage, profile_from_claims, roles_for_groups
-from recovery.accounts.config import SingleSignOn
+from recovery.accounts.config import SingleSignOn, local_login_for_superusers_only
 from recovery.accounts.models import ExternalIdentity, SignInEvent
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,18 @@ def audit_record(
     )
     logger.info("sign-in audit: %s", event)
     return event
+
+
+def password_sign_in_allowed(*, user: Any) -> bool:
+    """Whether ``user`` may sign in with a password (and be sent a reset link). With
+    DJANGO_LOCAL_LOGIN=superusers only break-glass accounts may: local superusers. A superuser
+    linked to the identity provider (its administrators' group makes one) signs in there, so that
+    disabling them at the provider shuts them out here too, whatever password they may have."""
+    if not local_login_for_superusers_only():
+        return True
+    if not getattr(user, "is_superuser", False):
+        return False
+    return not ExternalIdentity.objects.filter(user_id=user.pk).exists()
 
 
 def _names(roles: frozenset[str]) -> str:

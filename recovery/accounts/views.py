@@ -101,6 +101,13 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         config = _configured()
+        error = request.GET.get("error")
+        if error and request.GET.get("state") not in request.session.get("oidc_states", {}):
+            # Not an answer to a sign-in this browser started, so a link anyone could send: the
+            # library would sign out whoever follows it, and its text would be shown as ours.
+            return self._not_completed(
+                request, detail=f"The provider's answer {error[:100]} was for no sign-in started in this browser."
+            )
         try:
             response: HttpResponse = super().get(request)
             return response
@@ -150,17 +157,22 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
             )
             message = "The sign-in service did not sign you in"
             message += f": {description}" if description else f" ({error[:100]})."
-        else:
-            services.sso_refuse(
-                request=request,
-                message="",
-                detail="The sign-in was not started here, or it expired, or the account is inactive.",
-            )
-            message = (
+            return _problem(request, title="You have not been signed in", message=message, status=403)
+        return self._not_completed(
+            request, detail="The sign-in was not started here, or it expired, or the account is inactive."
+        )
+
+    def _not_completed(self, request: HttpRequest, *, detail: str) -> HttpResponse:
+        services.sso_refuse(request=request, message="", detail=detail)
+        return _problem(
+            request,
+            title="You have not been signed in",
+            message=(
                 "The sign-in did not complete: it may have taken too long, or been started in another browser. "
                 "Start again from the sign-in page."
-            )
-        return _problem(request, title="You have not been signed in", message=message, status=403)
+            ),
+            status=403,
+        )
 
 
 def provider_logout_url(request: HttpRequest) -> str:

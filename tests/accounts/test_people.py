@@ -202,6 +202,33 @@ def test_a_password_reset_that_could_not_work_says_why(client, administrator, fi
     assert mail.outbox == []
 
 
+def test_the_page_of_someone_who_signs_in_through_the_provider_says_their_roles_come_from_it(
+    client, settings, administrator, finance, manager
+):
+    from recovery.accounts.models import ExternalIdentity
+
+    settings.OIDC_PROVIDER_NAME = "Borsetshire Council"
+    ExternalIdentity.objects.create(user=finance, issuer="https://idp.example", subject="finance-subject")
+    client.force_login(administrator)
+    page = client.get(reverse("people:change", args=[finance.pk])).content.decode()
+    assert "signs in through single sign-on" in page
+    assert "roles are set from their Borsetshire Council groups at every sign-in" in page
+    local = client.get(reverse("people:change", args=[manager.pk])).content.decode()
+    assert "signs in through single sign-on" not in local
+
+
+@pytest.mark.parametrize(("local_login", "offered"), [("all", True), ("superusers", False)])
+def test_a_password_reset_is_offered_only_where_a_password_would_let_them_in(
+    client, settings, finance, local_login, offered
+):
+    settings.LOCAL_LOGIN = local_login
+    # A break-glass administrator: with passwords for superusers only, the others use single sign-on.
+    client.force_login(UserFactory(username="breakglass", is_superuser=True, role=Role.ADMINISTRATOR))
+    page = client.get(reverse("people:change", args=[finance.pk])).content.decode()
+    assert ("Send a password reset" in page) is offered
+    assert ("Passwords here are only for break-glass administrators" in page) is not offered
+
+
 def test_the_people_list_finds_by_name_and_pages(client, administrator):
     for number in range(55):
         UserFactory(username=f"person{number:02d}", first_name="Sam", last_name=f"Jones{number:02d}")

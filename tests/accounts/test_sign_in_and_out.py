@@ -3,6 +3,7 @@ and signing out at the provider too (RP-initiated logout)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -204,3 +205,126 @@ def test_password_reset_links_go_only_to_accounts_that_may_use_a_password(
     for address in ("f@x.example", "b@x.example"):
         assert client.post("/accounts/password_reset/", {"email": address}).status_code == 302
     assert {message.to[0] for message in mailoutbox} == sent_to
+
+
+def test_the_django_admin_sign_in_follows_local_login_too(client, superusers_only):
+    UserFactory(username="staff", role=Role.ADMINISTRATOR, is_staff=True)
+    response = client.post("/admin/login/", {"username": "staff", "password": PASSWORD, "next": "/admin/"})
+    assert response.status_code == 200
+    assert not logged_in(client)
+
+    UserFactory(username="breakglass", is_superuser=True, is_staff=True)
+    response = client.post("/admin/login/", {"username": "breakglass", "password": PASSWORD, "next": "/admin/"})
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+# --- sessions expire as they do for a password -----------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["password", "single sign-on"])
+@pytest.mark.parametrize("age", [8 * 60 * 60, 15 * 60])
+def test_a_session_lasts_as_long_whichever_way_someone_signed_in(client, settings, sso, method, age):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    settings.SESSION_COOKIE_AGE = age
+    if method == "password":
+        UserFactory(username="finance", role=Role.FINANCE_OFFICER)
+        password_login(client, "finance")
+    else:
+        subject = f"subject-{uuid.uuid4()}"
+        set_user(sso, subject, {"email": "f@council.example", "groups": ["finance-officers"]})
+        sign_in(client, sso, subject)
+    assert client.get("/monitoring/").status_code == 200
+
+    assert client.session.get_expire_at_browser_close()
+    assert client.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == ""  # gone when the browser closes
+    stored = Session.objects.get(session_key=client.session.session_key)
+    assert abs(stored.expire_date - (timezone.now() + timedelta(seconds=age))) < timedelta(seconds=30)
+
+    Session.objects.filter(pk=stored.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert client.get("/monitoring/")["Location"].startswith("/accounts/login/")
+
+
+# --- signing out where the provider cannot end its session ------------------------------------------
+
+
+def test_signing_out_from_a_provider_without_an_end_session_endpoint_stays_here(client, fake_provider, monkeypatch):
+    from tests.accounts.fake_provider import FakeProvider, _json
+
+    discovery = FakeProvider._discovery
+
+    def without_end_session(self, request):
+        document = json.loads(discovery(self, request).get_data())
+        del document["end_session_endpoint"]
+        return _json(document)
+
+    monkeypatch.setattr(FakeProvider, "_discovery", without_end_session)
+    assert sign_in(client, None, "").status_code == 302
+    response = client.post("/accounts/logout/")
+    assert response["Location"] == "/accounts/login/"
+    assert not logged_in(client)
+
+
+def test_signing_out_while_the_provider_is_away_still_signs_out_here(client, settings, fake_provider):
+    from tests.accounts.conftest import configure
+
+    assert sign_in(client, None, "").status_code == 302
+    configure(settings, "http://localhost:9")  # nothing listens there, and the cached document is gone
+    response = client.post("/accounts/logout/")
+    assert response["Location"] == "/accounts/login/"
+    assert not logged_in(client)
+    assert client.get("/reports/").status_code == 302
+
+
+# --- break-glass means a local account: one linked to the provider never uses a password ----------
+
+
+@pytest.fixture
+def provider_administrator(client, sso):
+    """Someone made a superuser by the provider's administrators' group, who has somehow been given
+    a password since (an administrator set one, or a reset link from the People page)."""
+    subject = f"subject-{uuid.uuid4()}"
+    set_user(sso, subject, {"email": "ada@council.example", "preferred_username": "ada", "groups": ["recovery-admins"]})
+    assert sign_in(client, sso, subject).status_code == 302
+    client.post("/accounts/logout/")
+    user = User.objects.get(username="ada")
+    assert user.is_superuser
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def test_with_local_login_off_a_superuser_from_the_provider_cannot_use_a_password(
+    client, superusers_only, provider_administrator
+):
+    # Disabled at the provider (a leaver), they must not keep a way in that goes around it.
+    assert password_login(client, "ada").status_code == 200
+    assert not logged_in(client)
+    client.post("/admin/login/", {"username": "ada", "password": PASSWORD, "next": "/admin/"})
+    assert not logged_in(client)
+    UserFactory(username="breakglass", is_superuser=True, is_staff=True)
+    assert password_login(client, "breakglass").status_code == 302  # a local superuser still can
+
+
+def test_with_local_login_off_a_password_session_of_a_superuser_from_the_provider_ends(
+    client, settings, provider_administrator
+):
+    assert password_login(client, "ada").status_code == 302  # DJANGO_LOCAL_LOGIN=all: allowed
+    assert client.get("/people/").status_code == 200
+    settings.LOCAL_LOGIN = "superusers"
+    assert client.get("/people/").status_code == 302
+
+
+def test_with_local_login_off_no_reset_link_goes_to_a_superuser_from_the_provider(
+    client, superusers_only, provider_administrator, mailoutbox
+):
+    assert client.post("/accounts/password_reset/", {"email": "ada@council.example"}).status_code == 302
+    breakglass = UserFactory(username="breakglass", is_superuser=True, is_staff=True, role=Role.ADMINISTRATOR)
+    client.force_login(breakglass)
+    done = client.post(f"/people/{provider_administrator.pk}/password-reset/", follow=True)
+    assert "single sign-on" in done.content.decode()
+    assert mailoutbox == []

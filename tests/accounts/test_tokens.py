@@ -63,6 +63,8 @@ FORGERIES = {
     "wrong issuer": lambda p, c, h: p.sign({**c, "iss": "https://login.evil.example"}, h),
     "no issuer": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "iss"}, h),
     "wrong nonce (a replayed token)": lambda p, c, h: p.sign({**c, "nonce": "an-old-nonce"}, h),
+    "no nonce": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "nonce"}, h),
+    "no subject": lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "sub"}, h),
     "unknown key ID": lambda p, c, h: p.sign(c, {"kid": "key-2"}),
     "not a JWT": lambda p, c, h: "this is not a token",
 }
@@ -172,3 +174,59 @@ def test_a_token_endpoint_in_trouble_says_try_again_later(client, fake_provider,
     assert response.status_code == 503
     assert "Try again in a few minutes" in response.content.decode()
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("state", [None, "", "a-state-this-browser-never-sent"])
+def test_a_provider_error_for_a_sign_in_this_browser_did_not_start_neither_signs_out_nor_shows_its_text(
+    client, fake_provider, state
+):
+    # A link anyone can send: it must not end the session of whoever follows it, nor put the
+    # sender's words on the app's own page.
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="finance"))
+    client.get("/oidc/authenticate/")  # a sign-in of this browser's own is outstanding
+    query = {"error": "access_denied", "error_description": "Your account is locked: call 0800 000 000"}
+    if state is not None:
+        query["state"] = state
+    response = client.get("/oidc/callback/", query)
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "0800" not in text
+    assert "did not complete" in text
+    assert "_auth_user_id" in client.session
+    assert len(client.session["oidc_states"]) == 1  # this browser's own sign-in can still finish
+
+
+def test_groups_sent_only_by_the_userinfo_endpoint_give_the_role(client, fake_provider, monkeypatch):
+    fake_provider.token_maker = lambda p, c, h: p.sign({k: v for k, v in c.items() if k != "groups"}, h)
+    monkeypatch.setattr(
+        FakeProvider, "_userinfo", lambda self, request: _json_response({"sub": self.subject, "groups": ["executives"]})
+    )
+    assert sign_in(client, None, "").status_code == 302
+    assert ExternalIdentity.objects.get(subject="user-1").user.groups.get().name == "Executive"
+
+
+def test_the_id_token_wins_over_the_userinfo_endpoint(client, fake_provider, monkeypatch):
+    monkeypatch.setattr(
+        FakeProvider,
+        "_userinfo",
+        lambda self, request: _json_response({"sub": self.subject, "groups": ["recovery-admins"]}),
+    )
+    assert sign_in(client, None, "").status_code == 302
+    assert ExternalIdentity.objects.get(subject="user-1").user.groups.get().name == "Finance officer"
+
+
+def test_entra_ids_groups_overage_is_refused_with_the_reason(client, fake_provider):
+    fake_provider.token_maker = lambda p, c, h: p.sign(
+        {
+            **{k: v for k, v in c.items() if k != "groups"},
+            "_claim_names": {"groups": "src1"},
+            "_claim_sources": {"src1": {"endpoint": "https://graph.windows.net/tenant/users/x/getMemberObjects"}},
+        },
+        h,
+    )
+    response = sign_in(client, None, "")
+    assert_refused(client, response, status=403)
+    assert "not in any of the groups that give access" in response.content.decode()
+    assert "too many groups" in SignInEvent.objects.get(kind=SignInEvent.Kind.REFUSED).detail
