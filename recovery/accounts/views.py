@@ -101,6 +101,9 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         config = _configured()
+        # Only a browser that started a sign-in gets a line in the sign-in audit: a callback
+        # anyone can request is otherwise a way to fill the audit table (it goes to the log).
+        self.started_here = bool(request.session.get("oidc_states"))
         error = request.GET.get("error")
         if error and request.GET.get("state") not in request.session.get("oidc_states", {}):
             # Not an answer to a sign-in this browser started, so a link anyone could send: the
@@ -123,7 +126,7 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
 
     def _not_verified(self, request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.warning("single sign-on refused: %s", exc)
-        services.sso_refuse(request=request, message="", detail=f"Not verified: {exc}")
+        self._record(request, detail=f"Not verified: {exc}")
         return _problem(
             request,
             title="Sign-in could not be verified",
@@ -136,7 +139,7 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
 
     def _unavailable(self, request: HttpRequest, config: SingleSignOn, exc: Exception) -> HttpResponse:
         logger.error("single sign-on: %s", exc)
-        services.sso_refuse(request=request, message="", detail=f"Provider unavailable: {exc}")
+        self._record(request, detail=f"Provider unavailable: {exc}")
         return _problem(
             request,
             title="The sign-in service is not available",
@@ -152,9 +155,7 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
         error = request.GET.get("error")
         if error:
             description = request.GET.get("error_description", "")[:500]
-            services.sso_refuse(
-                request=request, message="", detail=f"The provider answered {error[:100]}: {description}".strip(": ")
-            )
+            self._record(request, detail=f"The provider answered {error[:100]}: {description}".strip(": "))
             message = "The sign-in service did not sign you in"
             message += f": {description}" if description else f" ({error[:100]})."
             return _problem(request, title="You have not been signed in", message=message, status=403)
@@ -162,8 +163,14 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
             request, detail="The sign-in was not started here, or it expired, or the account is inactive."
         )
 
+    def _record(self, request: HttpRequest, *, detail: str) -> None:
+        if getattr(self, "started_here", True):
+            services.sso_refuse(request=request, message="", detail=detail)
+        else:
+            logger.warning("single sign-on callback with no sign-in started in this browser: %s", detail)
+
     def _not_completed(self, request: HttpRequest, *, detail: str) -> HttpResponse:
-        services.sso_refuse(request=request, message="", detail=detail)
+        self._record(request, detail=detail)
         return _problem(
             request,
             title="You have not been signed in",

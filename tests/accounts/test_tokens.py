@@ -230,3 +230,21 @@ def test_entra_ids_groups_overage_is_refused_with_the_reason(client, fake_provid
     assert_refused(client, response, status=403)
     assert "not in any of the groups that give access" in response.content.decode()
     assert "too many groups" in SignInEvent.objects.get(kind=SignInEvent.Kind.REFUSED).detail
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"code": "x", "state": "y"},
+        {"error": "access_denied", "error_description": "spam"},
+        {"error": "access_denied", "state": "y"},
+    ],
+)
+def test_callbacks_from_a_browser_that_started_no_sign_in_leave_no_audit_lines(client, fake_provider, query):
+    # Anyone can request the callback address: repeated, it must not fill the sign-in audit.
+    for _ in range(5):
+        response = client.get("/oidc/callback/", query)
+        assert response.status_code in (400, 403)
+        assert "_auth_user_id" not in client.session
+    assert not SignInEvent.objects.exists()
