@@ -148,3 +148,16 @@ def test_opening_the_file_cache_does_not_recreate_a_missing_data_directory(tmp_p
     assert [error.id for error in data_directories()][:1] == ["recovery.E001"]
     cache.set("key", "value")  # the first write creates it, as before
     assert cache.get("key") == "value"
+
+
+@pytest.mark.parametrize(
+    "command", [["migrate", "--no-input"], ["load_demo"], ["runserver", "--noreload", "127.0.0.1:0"]]
+)
+def test_commands_that_open_the_database_say_the_data_directory_is_missing(tmp_path, command):
+    # `make run` with DJANGO_VAR_DIR pointing nowhere: a few lines naming the problem, not
+    # Django's "unable to open database file" traceback.
+    missing = tmp_path / "nowhere" / "var"
+    done = run(["manage.py", *command], environment(missing))
+    assert done.returncode != 0
+    assert f"The data directory {missing} does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
