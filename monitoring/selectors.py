@@ -177,16 +177,18 @@ def grid_schemes(
 def grid_rows(*, period: Period, schemes: Iterable[Scheme]) -> list[GridRow]:
     """The given schemes (a page of the grid) with their figures for the quarter and last
     quarter's RAG, in two queries."""
-    quarters = [period.quarter] + ([Quarter(period.quarter - 1)] if period.quarter > Quarter.Q1 else [])
+    earlier = period.previous_in_year
     scheme_list = list(schemes)
     figures: dict[tuple[int, int], SchemeQuarter] = {
         (item.scheme_id, item.quarter): item
-        for item in SchemeQuarter.objects.filter(scheme__in=[s.pk for s in scheme_list], quarter__in=quarters)
+        for item in SchemeQuarter.objects.filter(
+            scheme__in=[s.pk for s in scheme_list], quarter__in=period.with_previous_in_year
+        )
     }
     rows = []
     for scheme in scheme_list:
         current = figures.get((scheme.pk, int(period.quarter)))
-        previous = figures.get((scheme.pk, int(period.quarter) - 1)) if period.quarter > Quarter.Q1 else None
+        previous = figures.get((scheme.pk, int(earlier.quarter))) if earlier else None
         if current is not None:
             current.scheme = scheme  # already read: its figures need the target
         rows.append(GridRow(scheme=scheme, figures=current, previous_rag=previous.rag_status if previous else None))
@@ -582,6 +584,3 @@ def plan_update_visible(*, user: User | AnonymousUser, plan_pk: int) -> DeficitR
         pk=plan_pk,
     )
     return plan
-
-
-__all__ = ["GRID_COLUMNS", "GridColumn", "GridRow", "GridTotals", "Q"]

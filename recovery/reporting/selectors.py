@@ -66,9 +66,10 @@ def _scheme_line_values(*, period: Period, filters: ReportFilters, previous: boo
         figures=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter))
     )
     extra = []
-    if previous and period.quarter > Quarter.Q1:
+    earlier = period.previous_in_year
+    if previous and earlier is not None:
         schemes = schemes.annotate(
-            last_quarter=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter - 1))
+            last_quarter=FilteredRelation("quarters", condition=Q(quarters__quarter=earlier.quarter))
         )
         extra = ["last_quarter__rag"]
     return schemes.order_by("service_area__order", "service_area__name", "order", "pk").values(
