@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 
 from monitoring.figures import QUARTER_FIGURES
 from monitoring.models import DmtDecision, MilestoneProgress, PlanUpdate
-from monitoring.services import UPDATE_FIELDS, ReviewDecision, update_submission_errors
+from monitoring.services import UPDATE_FIELDS, ProgressData, ReviewDecision, update_submission_errors
 from recovery.concurrency import NOT_YET_SAVED
 from recovery.fields import MoneyFormField
 from recovery.formtools import CleanTextMixin, QuickSelect
@@ -39,12 +40,33 @@ class PlanUpdateForm(CleanTextMixin, forms.ModelForm):
             "narrative": "Progress against milestone delivery, to align with the quarterly budget monitoring report.",
         }
 
-    def __init__(self, *args: Any, submitting: bool = False, progress: list[Any] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        submitting: bool = False,
+        progress: list[Any] | None = None,
+        progress_forms: Sequence[tuple[int, MilestoneProgressForm]] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.submitting = submitting
-        self.progress = progress or []
+        self.progress_forms = list(progress_forms)
+        # What is missing for a submission is judged from what was typed, even in a milestone
+        # row that is itself invalid, so that every problem is listed at once.
+        self.progress = progress or (
+            [pform.typed(milestone_id) for milestone_id, pform in self.progress_forms] if self.is_bound else []
+        )
         if not self.is_bound:
             self.initial["version"] = self.instance.version if self.instance.pk else NOT_YET_SAVED
+
+    def is_valid_with_progress(self) -> bool:
+        """This form and every milestone row valid."""
+        progress_valid = all(pform.is_valid() for _, pform in self.progress_forms)
+        return self.is_valid() and progress_valid
+
+    def update_fields(self) -> dict[str, Any]:
+        """The update's own fields, for services.plan_update_save."""
+        return {name: self.cleaned_data.get(name, "") for name in UPDATE_FIELDS}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -71,6 +93,14 @@ class MilestoneProgressForm(CleanTextMixin, forms.Form):
         ):
             self.add_error("revised_due_text", "Give the revised date for a milestone that has slipped.")
         return cleaned
+
+    def typed(self, milestone_id: int) -> ProgressData:
+        """The row as typed, valid or not (an unchosen status is on track)."""
+        return ProgressData(
+            milestone_id=milestone_id,
+            status=str(self.data.get(self.add_prefix("status")) or MilestoneProgress.Status.ON_TRACK),
+            revised_due_text=str(self.data.get(self.add_prefix("revised_due_text")) or ""),
+        )
 
 
 class ReviewForm(CleanTextMixin, forms.Form):
@@ -176,6 +206,17 @@ class GridFilterForm(forms.Form):
         self.fields["service_area"].choices = [("", "All service areas"), *areas]  # type: ignore[attr-defined]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
+
+    def criteria(self) -> dict[str, Any]:
+        """The filters chosen, as selectors.grid_schemes takes them (none when the form is unbound
+        or invalid)."""
+        if not (self.is_bound and self.is_valid()):
+            return {}
+        return {
+            "directorate": self.cleaned_data.get("directorate"),
+            "service_area": self.cleaned_data.get("service_area"),
+            "rag": RAG(self.cleaned_data["rag"]) if self.cleaned_data.get("rag") else None,
+        }
 
 
 class CommentaryForm(CleanTextMixin, forms.Form):

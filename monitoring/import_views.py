@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
-from openpyxl import Workbook
 
-from monitoring import jobs
+from monitoring import imports, jobs
 from monitoring.figures import AMOUNT_FIGURES
+from monitoring.import_forms import TrackerUploadForm
 from monitoring.import_problems import SHOWN
-from monitoring.imports import ImportSummary, tracker_import, tracker_preview
+from monitoring.imports import ImportSummary, tracker_import, tracker_importer_check, tracker_preview
 from monitoring.tracker import LABELS, MAX_BYTES, TrackerUnreadable
-from plans.rules import can
 from recovery.jobs.services import worker_is_running
 from recovery.viewtools import current_user
 
@@ -32,18 +28,6 @@ SESSION_KEY = "tracker_uploads"
 PROBLEMS_SESSION_KEY = "tracker_problem_reports"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
-
-
-class TrackerUploadForm(forms.Form):
-    file = forms.FileField(
-        label="Tracker workbook (.xlsx)",
-        help_text=f"An Excel workbook in the tracker format, up to {MAX_BYTES // (1024 * 1024)} MB.",
-    )
-
-
-def _require_importer(request: HttpRequest) -> None:
-    if not can(request.user, "monitoring.import_tracker"):
-        raise PermissionDenied("Only finance officers can import a savings tracker.")
 
 
 def _stored_name(token: str) -> str:
@@ -87,7 +71,7 @@ def _remember_upload(request: HttpRequest, token: str) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def tracker_upload(request: HttpRequest) -> HttpResponse:
-    _require_importer(request)
+    tracker_importer_check(user=current_user(request))
     form = TrackerUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -127,7 +111,7 @@ def tracker_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def tracker_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    _require_importer(request)
+    tracker_importer_check(user=current_user(request))
     if not TOKEN.match(token) or token not in request.session.get(SESSION_KEY, []):
         messages.error(request, "That upload is not waiting to be imported: upload the file again.")
         return redirect("monitoring:tracker_upload")
@@ -190,8 +174,7 @@ def tracker_job(request: HttpRequest, job_id: str) -> HttpResponse:
     """A large tracker's check or import in the background: its progress while it runs
     (refreshing itself: htmx, or a meta refresh without JavaScript), then the preview, the
     result or why it failed. Only the user who uploaded the file sees it."""
-    _require_importer(request)
-    job = jobs.tracker_job_for(job_id=job_id, user=current_user(request))
+    job = jobs.tracker_job_for(job_id=job_id, user=current_user(request))  # finance officers only
     if job is None:
         raise Http404("No such import is under way.")
     htmx = bool(getattr(request, "htmx", False))
@@ -253,7 +236,7 @@ def _failure(job: Any, result: dict[str, Any]) -> str:
 @require_GET
 def tracker_problems(request: HttpRequest, token: str) -> HttpResponse:
     """Every error and warning of a previewed tracker as CSV (the page lists the first SHOWN)."""
-    _require_importer(request)
+    tracker_importer_check(user=current_user(request))
     name = _problems_name(token)
     if (
         not TOKEN.match(token)
@@ -271,37 +254,7 @@ def tracker_problems(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def tracker_template(request: HttpRequest) -> HttpResponse:
     """An empty tracker with every column and one example row."""
-    _require_importer(request)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Schemes"
-    example: dict[str, object] = {
-        "financial_year": "2024/25",
-        "quarter": "Q1",
-        "directorate": "Adult Social Care",
-        "portfolio": "Living and Ageing Well",
-        "service_area": "Living and Ageing Well",
-        "ref": "1a",
-        "title": "Example scheme (delete this row)",
-        "recurrence": "R",
-        "target": "150",
-        "ytd_budget": 30000,
-        "ytd_actual": 25000,
-        "forecast_year_end": 150000,
-        "forecast_next_year": 150000,
-        "projected_shortfall": 0,
-        "rag": "GREEN",
-        "timeline": "By March 2025",
-    }
-    sheet.append([LABELS[name] + (" (£000s)" if name == "target" else "") for name in LABELS])
-    sheet.append([example.get(name, "") for name in LABELS])
-    wide = {"title": 40, "timeline": 30, "challenges": 40, "directorate": 24, "portfolio": 24, "service_area": 24}
-    for index, name in enumerate(LABELS, start=1):
-        sheet.column_dimensions[chr(64 + index)].width = wide.get(name, 14)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    workbook = imports.tracker_template(user=current_user(request))  # finance officers only
+    response = HttpResponse(workbook, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = 'attachment; filename="savings-tracker-template.xlsx"'
     return response

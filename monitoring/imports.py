@@ -38,6 +38,7 @@ from monitoring.tracker import (
     latest_first,
     read_tracker,
     scheme_identity,
+    template_workbook,
 )
 from plans.models import Directorate, Portfolio, ServiceArea
 from plans.rules import can
@@ -529,6 +530,19 @@ def _flag_app_edits(overwrites: list[tuple[type[Scheme] | type[SchemeQuarter], i
                 change.edited_by, change.edited_at, change.imported_before = edits[(pk, change.name)]
 
 
+def tracker_importer_check(*, user: User) -> None:
+    """Refuse anyone but a finance officer: every page of the tracker import asks first, and
+    every import and background job asks again."""
+    if not can(user, "monitoring.import_tracker"):
+        raise PermissionDenied("Only finance officers can import a savings tracker.")
+
+
+def tracker_template(*, user: User) -> bytes:
+    """The empty tracker to fill in (finance officers only)."""
+    tracker_importer_check(user=user)
+    return template_workbook()
+
+
 def tracker_preview(*, source: bytes | BinaryIO, progress: Progress | None = None) -> ImportSummary:
     """What importing the tracker would do, without changing anything: the counts, every
     problem, and every scheme it would add or change with each field old → new (flagging those
@@ -552,8 +566,8 @@ def tracker_import(
     has changed what the import would do since, nothing is written and the summary is
     ``stale`` (the caller shows the new preview). ``user`` None is the command line, run by
     someone with access to the server."""
-    if user is not None and not can(user, "monitoring.import_tracker"):
-        raise PermissionDenied("Only finance officers can import a savings tracker.")
+    if user is not None:
+        tracker_importer_check(user=user)
     data = source if isinstance(source, bytes) else source.read()
     tracker = read_tracker(data, progress=progress)
     try:

@@ -22,15 +22,13 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from monitoring.import_changes import FieldChange, SchemeChange
 from monitoring.import_problems import SHOWN, KindCount, kinds, problems_csv
-from monitoring.imports import ImportSummary, tracker_import, tracker_preview
+from monitoring.imports import ImportSummary, tracker_import, tracker_importer_check, tracker_preview
 from monitoring.tracker import Problem, TrackerUnreadable, count_rows, progress_percent
-from plans.rules import can
 from recovery.jobs.models import Job
 from recovery.jobs.services import JobContext, job_get, job_kind, job_submit
 
@@ -59,11 +57,6 @@ def tracker_rows(data: bytes) -> int:
 def tracker_is_large(data: bytes) -> bool:
     """Is the tracker checked and imported in the background (more rows than the setting)?"""
     return tracker_rows(data) > settings.TRACKER_BACKGROUND_ROWS
-
-
-def _require_importer(user: User) -> None:
-    if not can(user, "monitoring.import_tracker"):
-        raise PermissionDenied("Only finance officers can import a savings tracker.")
 
 
 # The preview as a page shows it: problems summarised, never all of them.
@@ -287,7 +280,7 @@ def import_tracker(ctx: JobContext) -> dict[str, Any]:
 
 def tracker_check_submit(*, user: User, data: bytes, filename: str) -> tuple[Job, str]:
     """Store a large upload and queue its check; returns the job and the upload's token."""
-    _require_importer(user)
+    tracker_importer_check(user=user)
     token = secrets.token_hex(16)
     default_storage.save(upload_name(token), ContentFile(data))
     job = job_submit(
@@ -301,7 +294,7 @@ def tracker_check_submit(*, user: User, data: bytes, filename: str) -> tuple[Job
 
 def tracker_import_submit(*, user: User, token: str, only: set[str], fingerprint: str, rows: int) -> Job:
     """Queue the import of a previewed upload (the same confirm twice: the same job)."""
-    _require_importer(user)
+    tracker_importer_check(user=user)
     return job_submit(
         kind=TRACKER_IMPORT,
         params={"token": token, "user_id": user.pk, "only": sorted(only), "fingerprint": fingerprint, "rows": rows},
@@ -312,7 +305,7 @@ def tracker_import_submit(*, user: User, token: str, only: set[str], fingerprint
 
 def tracker_job_for(*, job_id: str, user: User) -> Job | None:
     """A tracker job of ``user``'s (None for anyone else's, or an unknown id)."""
-    _require_importer(user)
+    tracker_importer_check(user=user)
     job = job_get(job_id)
     if job is None or job.kind not in TRACKER_JOBS or job.created_by_id != user.pk:
         return None

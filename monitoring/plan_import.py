@@ -18,6 +18,7 @@ from django.db import transaction
 from monitoring.models import MilestoneProgress, PlanUpdate
 from plans.models import DeficitRecoveryPlan, ServiceArea
 from plans.rules import can
+from plans.selectors import service_areas_for_new_plan
 from plans.services import MilestoneData, plan_create
 from plans.word_import import ReadPlan, read_upload
 from recovery.audit import changed_by
@@ -84,6 +85,26 @@ def _check(summary: PlanImportSummary, year: FinancialYear | None) -> None:
             refs.setdefault(ref, plan.name)
 
 
+def plan_importer_check(*, user: User) -> None:
+    """Refuse anyone who may not start a plan: only service managers import plans, into the
+    service areas they manage (plans_import checks the area)."""
+    if not can(user, "plans.add_plan"):
+        raise PermissionDenied("Only service managers can import plans, into the service areas they manage.")
+
+
+def plan_import_area(*, user: User, pk: int) -> ServiceArea:
+    """The service area a previewed upload is to be imported into, if the user may still start
+    plans there (PermissionDenied otherwise)."""
+    plan_importer_check(user=user)
+    area = service_areas_for_new_plan(user=user).filter(pk=pk).first()
+    if area is None:
+        raise PermissionDenied(AREA_NOT_YOURS)
+    return area
+
+
+AREA_NOT_YOURS = "You can import plans only into a service area you are assigned to."
+
+
 def plans_import_preview(
     *, service_area: ServiceArea, upload: bytes, name: str, year: FinancialYear | None = None
 ) -> PlanImportSummary:
@@ -106,7 +127,7 @@ def plans_import(
     any error in any file none. The user must be able to start plans in the service area; they
     become responsible for the new plans. Raises WordUnreadable for a refused file."""
     if not can(user, "plans.add_plan_in_area", service_area):
-        raise PermissionDenied("You can import plans only into a service area you are assigned to.")
+        raise PermissionDenied(AREA_NOT_YOURS)
     plans: list[ReadPlan] = []
     for name, data in uploads:
         plans += read_upload(data, name)

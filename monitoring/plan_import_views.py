@@ -5,65 +5,23 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from monitoring.plan_import import plans_import, plans_import_preview
-from plans.models import ServiceArea
-from plans.rules import can
-from plans.selectors import service_areas_for_new_plan
+from monitoring.import_forms import PlanUploadForm
+from monitoring.plan_import import plan_import_area, plan_importer_check, plans_import, plans_import_preview
 from plans.word_import import MAX_BYTES, WordUnreadable
 from recovery.periods import FinancialYear
 from recovery.viewtools import current_user
 
 SESSION_KEY = "plan_uploads"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
-
-
-class PlanUploadForm(forms.Form):
-    service_area = forms.ModelChoiceField(ServiceArea.objects.none(), empty_label=None)
-    year = forms.CharField(
-        label="Financial year (only if the form does not say)",
-        required=False,
-        max_length=9,
-        help_text="The forms' budget labels normally say (“23/24 Budget £'000”). Otherwise give it, e.g. 2023/24.",
-    )
-    file = forms.FileField(
-        label="Word plan form (.docx) or a .zip of them",
-        help_text=f"Up to {MAX_BYTES // (1024 * 1024)} MB. Macro-enabled (.docm) and password-protected files are "
-        "refused.",
-    )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["service_area"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = service_areas_for_new_plan(user=user)
-        for name in ("service_area", "year"):
-            self.fields[name].widget.attrs["class"] = "form-select" if name == "service_area" else "form-control"
-
-    def clean_year(self) -> FinancialYear | None:
-        text = self.cleaned_data.get("year", "").strip()
-        if not text:
-            return None
-        try:
-            return FinancialYear.parse(text)
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from None
-
-
-def _require_importer(request: HttpRequest) -> None:
-    if not can(request.user, "plans.add_plan"):
-        raise PermissionDenied("Only service managers can import plans, into the service areas they manage.")
 
 
 def _stored_name(token: str) -> str:
@@ -73,7 +31,7 @@ def _stored_name(token: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_import_upload(request: HttpRequest) -> HttpResponse:
-    _require_importer(request)
+    plan_importer_check(user=current_user(request))  # service managers only
     form = PlanUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -109,7 +67,7 @@ def plan_import_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def plan_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    _require_importer(request)
+    plan_importer_check(user=current_user(request))  # service managers only
     pending = request.session.get(SESSION_KEY, {})
     if not TOKEN.match(token) or token not in pending:
         messages.error(request, "That upload is not waiting to be imported: upload the file again.")
@@ -119,9 +77,7 @@ def plan_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
         messages.error(request, "That upload has expired: upload the file again.")
         return redirect("monitoring:plan_import")
     details = pending[token]
-    area = service_areas_for_new_plan(user=request.user).filter(pk=details["area"]).first()
-    if area is None:
-        raise PermissionDenied("You can import plans only into a service area you are assigned to.")
+    area = plan_import_area(user=current_user(request), pk=details["area"])  # still one of theirs
     with default_storage.open(name, "rb") as handle:
         data = handle.read()
     year = FinancialYear.parse(details["year"]) if details["year"] else None

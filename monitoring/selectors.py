@@ -9,8 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import BigIntegerField, Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Round
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from monitoring import calculations
@@ -24,7 +26,9 @@ from monitoring.models import (
     Scheme,
     SchemeQuarter,
 )
-from plans.models import DeficitRecoveryPlan, Milestone
+from plans.models import DeficitRecoveryPlan, Directorate, Milestone, ServiceArea
+from plans.rules import can
+from recovery.history import Change, history_of
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, Movement, movement
 
@@ -173,16 +177,18 @@ def grid_schemes(
 def grid_rows(*, period: Period, schemes: Iterable[Scheme]) -> list[GridRow]:
     """The given schemes (a page of the grid) with their figures for the quarter and last
     quarter's RAG, in two queries."""
-    quarters = [period.quarter] + ([Quarter(period.quarter - 1)] if period.quarter > Quarter.Q1 else [])
+    earlier = period.previous_in_year
     scheme_list = list(schemes)
     figures: dict[tuple[int, int], SchemeQuarter] = {
         (item.scheme_id, item.quarter): item
-        for item in SchemeQuarter.objects.filter(scheme__in=[s.pk for s in scheme_list], quarter__in=quarters)
+        for item in SchemeQuarter.objects.filter(
+            scheme__in=[s.pk for s in scheme_list], quarter__in=period.with_previous_in_year
+        )
     }
     rows = []
     for scheme in scheme_list:
         current = figures.get((scheme.pk, int(period.quarter)))
-        previous = figures.get((scheme.pk, int(period.quarter) - 1)) if period.quarter > Quarter.Q1 else None
+        previous = figures.get((scheme.pk, int(earlier.quarter))) if earlier else None
         if current is not None:
             current.scheme = scheme  # already read: its figures need the target
         rows.append(GridRow(scheme=scheme, figures=current, previous_rag=previous.rag_status if previous else None))
@@ -237,14 +243,97 @@ def grid_totals(*, period: Period, schemes: QuerySet[Scheme]) -> GridTotals:
     )
 
 
-def grid_row(*, period: Period, scheme_pk: int) -> GridRow:
-    """One row of the grid (for editing it in place)."""
+GRID_READERS_ONLY = "The scheme grid is for finance officers and executives."
+
+
+def _require_grid_reader(user: User | AnonymousUser, message: str = GRID_READERS_ONLY) -> None:
+    """The grid, its rows and a scheme's history are for finance officers and executives."""
+    if not can(user, "monitoring.view_grid"):
+        raise PermissionDenied(message)
+
+
+@dataclass(frozen=True)
+class GridAccess:
+    """What the grid page needs before it reads a row: the quarter's lock record, what the user
+    may do there, and the choices of its filters."""
+
+    record: MonitoringQuarter | None
+    can_edit: bool
+    can_lock: bool
+    directorates: list[tuple[int, str]]
+    areas: list[tuple[int, str]]
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.record and self.record.is_locked)
+
+
+def grid_access(*, user: User | AnonymousUser, period: Period) -> GridAccess:
+    """The quarter's grid as ``user`` may use it (PermissionDenied unless they may read it)."""
+    _require_grid_reader(user)
+    directorates = list(Directorate.objects.values_list("pk", "name"))
+    areas = list(ServiceArea.objects.values_list("pk", "name"))
+    record = monitoring_quarter(period)
+    return GridAccess(
+        record=record,
+        can_edit=can(user, "monitoring.change_scheme") and not (record and record.is_locked),
+        can_lock=can(user, "monitoring.lock_quarter"),
+        directorates=directorates,
+        areas=areas,
+    )
+
+
+def grid_row(*, user: User | AnonymousUser, period: Period, scheme_pk: int) -> GridRow:
+    """One row of the grid (for editing it in place); PermissionDenied unless ``user`` may read
+    the grid, 404 for a scheme not of the quarter's year."""
+    _require_grid_reader(user)
     scheme = get_object_or_404(Scheme.objects.for_year(period.year).with_organisation(), pk=scheme_pk)
     by_quarter = {Quarter(item.quarter): item for item in scheme.quarters.all()}
     earlier = period.previous_in_year
     previous = by_quarter.get(earlier.quarter) if earlier else None
     return GridRow(
         scheme=scheme, figures=by_quarter.get(period.quarter), previous_rag=previous.rag_status if previous else None
+    )
+
+
+@dataclass(frozen=True)
+class SchemeHistory:
+    """A scheme's own changes, and each quarter's figures and RAG changes with their reasons."""
+
+    scheme: Scheme
+    scheme_changes: list[Change]
+    quarters: list[tuple[Quarter, list[Change]]]
+
+
+def scheme_history(*, user: User | AnonymousUser, scheme_pk: int) -> SchemeHistory:
+    """A scheme's history (finance officers and executives, as the grid; 404 for no scheme)."""
+    _require_grid_reader(user, "Scheme history is for finance officers and executives.")
+    scheme = get_object_or_404(Scheme.objects.with_organisation(), pk=scheme_pk)
+    quarters = [
+        (Quarter(item.quarter), history_of(item, reason_field="rag_reason"))
+        for item in SchemeQuarter.objects.filter(scheme=scheme).order_by("quarter")
+    ]
+    return SchemeHistory(scheme=scheme, scheme_changes=history_of(scheme), quarters=quarters)
+
+
+@dataclass(frozen=True)
+class QuarterActions:
+    """What the user may do from the list of quarters (the buttons it shows)."""
+
+    can_lock: bool
+    can_reopen: bool
+    can_view_grid: bool
+    can_import: bool
+    can_write_summary: bool
+
+
+def quarter_actions(*, user: User | AnonymousUser) -> QuarterActions:
+    return QuarterActions(
+        can_lock=can(user, "monitoring.lock_quarter"),
+        can_reopen=can(user, "monitoring.reopen_quarter"),
+        can_view_grid=can(user, "monitoring.view_grid"),
+        can_import=can(user, "monitoring.import_tracker"),
+        can_write_summary=can(user, "monitoring.write_commentary"),
     )
 
 
@@ -273,6 +362,10 @@ class LockSummary:
     @property
     def schemes_not_rated(self) -> int:
         return self.schemes - self.schemes_rated
+
+
+LOCKERS_ONLY = "Only finance officers can lock a quarter."
+REOPENERS_ONLY = "Only an administrator can reopen a locked quarter."
 
 
 def quarter_lock_summary(period: Period) -> LockSummary:
@@ -340,6 +433,40 @@ def quarter_events(period: Period) -> QuerySet[QuarterLockEvent]:
     return QuarterLockEvent.objects.filter(
         monitoring_quarter__financial_year=period.year, monitoring_quarter__quarter=period.quarter
     ).select_related("user")
+
+
+@dataclass(frozen=True)
+class LockPage:
+    """The lock's confirmation page: the quarter's record, and what locking it freezes (None
+    when it is locked already: there is nothing to confirm)."""
+
+    record: MonitoringQuarter | None
+    summary: LockSummary | None
+
+
+def quarter_lock_page(*, user: User | AnonymousUser, period: Period) -> LockPage:
+    """What the lock's confirmation page shows; finance officers only (PermissionDenied)."""
+    if not can(user, "monitoring.lock_quarter"):
+        raise PermissionDenied(LOCKERS_ONLY)
+    record = monitoring_quarter(period)
+    if record is not None and record.is_locked:
+        return LockPage(record=record, summary=None)
+    return LockPage(record=record, summary=quarter_lock_summary(period))
+
+
+@dataclass(frozen=True)
+class ReopenPage:
+    """The reopening page: the lock it undoes and the quarter's lock history."""
+
+    record: MonitoringQuarter | None
+    events: QuerySet[QuarterLockEvent]
+
+
+def quarter_reopen_page(*, user: User | AnonymousUser, period: Period) -> ReopenPage:
+    """What the reopening page shows; administrators only (PermissionDenied)."""
+    if not can(user, "monitoring.reopen_quarter"):
+        raise PermissionDenied(REOPENERS_ONLY)
+    return ReopenPage(record=monitoring_quarter(period), events=quarter_events(period))
 
 
 def years_with_data() -> list[FinancialYear]:
@@ -427,6 +554,28 @@ def scheme_quarters_as_at(*, period: Period, moment: datetime) -> dict[int, Sche
     return {row.scheme_id: row for row in historical}
 
 
+def plan_update_for_reader(*, user: User | AnonymousUser, plan_pk: int, quarter: Quarter) -> PlanUpdate:
+    """The plan's update for the quarter; 404 unless ``user`` may read it (drafts are private)."""
+    plan = plan_update_visible(user=user, plan_pk=plan_pk)
+    updates = PlanUpdate.objects.select_related("plan__service_area__portfolio__directorate")
+    update = get_object_or_404(updates, plan=plan, quarter=quarter)
+    if not can(user, "monitoring.read_update", update):
+        raise Http404("No update has been submitted for this quarter.")
+    return update
+
+
+DMT_ONLY = "Only an executive (DMT) decides, and only on the alternative proposal of a submitted RED update."
+
+
+def plan_update_for_dmt(*, user: User | AnonymousUser, plan_pk: int, quarter: Quarter) -> PlanUpdate:
+    """The update whose alternative proposal DMT decides on: 404 unless ``user`` may read it,
+    PermissionDenied unless they may decide (an executive, a published RED update)."""
+    update = plan_update_for_reader(user=user, plan_pk=plan_pk, quarter=quarter)
+    if not can(user, "monitoring.decide_proposal", update):
+        raise PermissionDenied(DMT_ONLY)
+    return update
+
+
 def plan_update_visible(*, user: User | AnonymousUser, plan_pk: int) -> DeficitRecoveryPlan:
     plan = get_object_or_404(
         DeficitRecoveryPlan.objects.visible_to(user)
@@ -435,6 +584,3 @@ def plan_update_visible(*, user: User | AnonymousUser, plan_pk: int) -> DeficitR
         pk=plan_pk,
     )
     return plan
-
-
-__all__ = ["GRID_COLUMNS", "GridColumn", "GridRow", "GridTotals", "Q"]

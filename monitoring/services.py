@@ -12,8 +12,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model
+from django.http import Http404
 from django.utils import timezone
 
+from monitoring import selectors
 from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import (
     DmtDecision,
@@ -88,6 +90,10 @@ class UpdateAccess:
     can_edit: bool
     can_review: bool
     can_set_rag: bool
+    # Earlier versions of an update include its drafts: its history is for the plan's managers
+    # and finance, not for readers of the published update.
+    can_read_history: bool = False
+    can_decide: bool = False  # DMT's decision on a RED update's alternative proposal
 
     def check_edit(self) -> None:
         """Refuse a change the user may not make now (a locked quarter, or not theirs)."""
@@ -95,7 +101,10 @@ class UpdateAccess:
             return
         if self.locked:
             raise QuarterLocked(self.period)
-        raise PermissionDenied("This update cannot be changed by you now.")
+        raise PermissionDenied(CANNOT_CHANGE_UPDATE)
+
+
+CANNOT_CHANGE_UPDATE = "This update cannot be changed by you now."
 
 
 def plan_update_access(
@@ -116,13 +125,54 @@ def plan_update_access(
         can_edit=can_edit,
         can_review=update is not None and can(user, "monitoring.review_update", update),
         can_set_rag=submitted and can(user, "monitoring.set_plan_rag", plan),
+        can_read_history=update is not None and can(user, "monitoring.read_update_history", update),
+        can_decide=update is not None and can(user, "monitoring.decide_proposal", update),
     )
+
+
+@dataclass(frozen=True)
+class UpdatePage:
+    """A plan's update for a quarter as the user may see it, and what they may do with it."""
+
+    plan: DeficitRecoveryPlan
+    update: PlanUpdate | None  # None also for a draft the user may not read
+    unreadable: bool  # there is an update, but it is a draft the user may not read
+    access: UpdateAccess
+
+
+def plan_update_open(*, user: User, plan_pk: int, quarter: Quarter, to_change: bool = False) -> UpdatePage:
+    """The plan's update for the quarter as ``user`` may see it (404 for a plan they may not
+    see). Drafts are private: an update the user may not read is shown as not submitted yet.
+    With ``to_change`` (a POST), PermissionDenied (or QuarterLocked) unless they may change it now."""
+    plan = selectors.plan_update_visible(user=user, plan_pk=plan_pk)
+    update = selectors.plan_update_for(plan=plan, quarter=quarter)
+    unreadable = update is not None and not can(user, "monitoring.read_update", update)
+    if unreadable:
+        update = None
+    access = plan_update_access(user=user, plan=plan, quarter=quarter, update=update)
+    if to_change:
+        if unreadable:
+            raise PermissionDenied(CANNOT_CHANGE_UPDATE)
+        access.check_edit()
+    return UpdatePage(plan=plan, update=update, unreadable=unreadable, access=access)
+
+
+def plan_update_to_submit(*, user: User, plan_pk: int, quarter: Quarter) -> UpdatePage:
+    """The saved update its manager is about to submit: 404 unless there is one they may read,
+    PermissionDenied (or QuarterLocked) unless they may change it now."""
+    plan = selectors.plan_update_visible(user=user, plan_pk=plan_pk)
+    update = selectors.plan_update_for(plan=plan, quarter=quarter)
+    if update is None or not can(user, "monitoring.read_update", update):
+        raise Http404("No update of this quarter has been saved yet.")
+    access = plan_update_access(user=user, plan=plan, quarter=quarter, update=update)
+    access.check_edit()
+    return UpdatePage(plan=plan, update=update, unreadable=False, access=access)
 
 
 @transaction.atomic
 def quarter_lock(*, period: Period, user: User) -> MonitoringQuarter:
     """Lock a quarter: after this no update, figure or RAG of the quarter can change."""
-    _require(user, "monitoring.lock_quarter")
+    _require_with(user, "monitoring.lock_quarter", None, selectors.LOCKERS_ONLY)
     record = MonitoringQuarter.objects.select_for_update().get(pk=quarter_record(period).pk)
     if record.is_locked:
         raise ValidationError(f"{period} is already locked.")
@@ -138,7 +188,7 @@ def quarter_lock(*, period: Period, user: User) -> MonitoringQuarter:
 @transaction.atomic
 def quarter_reopen(*, period: Period, user: User, reason: str) -> MonitoringQuarter:
     """Reopen a locked quarter (administrators only); the reason is recorded."""
-    _require(user, "monitoring.reopen_quarter")
+    _require_with(user, "monitoring.reopen_quarter", None, selectors.REOPENERS_ONLY)
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for reopening the quarter: it is recorded."})
     record = MonitoringQuarter.objects.select_for_update().get(pk=quarter_record(period).pk)
@@ -433,7 +483,7 @@ def _check_review(
         # is no longer open: they should see what happened, not a bare refusal.
         check_version(update, expected_version)
     if not plan_update_review_allowed(user=user, update=update, decision=decision):
-        raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
+        raise PermissionDenied(REVIEWERS_ONLY)
     if decision is None:
         raise ValidationError("Choose whether to approve the update or return it.")
 
@@ -495,6 +545,18 @@ def plan_update_review(
     )
 
 
+def plan_update_to_review(*, user: User, plan_pk: int, quarter: Quarter) -> PlanUpdate:
+    """The update finance is reviewing: 404 unless the user may read it, PermissionDenied unless
+    they may review it or set the plan's RAG (each decision is checked again when recorded)."""
+    update = selectors.plan_update_for_reader(user=user, plan_pk=plan_pk, quarter=quarter)
+    if not plan_update_review_allowed(user=user, update=update):
+        raise PermissionDenied(REVIEWERS_ONLY)
+    return update
+
+
+REVIEWERS_ONLY = "Only finance officers review a submitted update or set a plan's RAG."
+
+
 def plan_update_review_allowed(*, user: User, update: PlanUpdate, decision: ReviewDecision | None = None) -> bool:
     """Whether ``user`` may record ``decision`` on the update (None: any review decision)."""
     may_set_rag = can(user, "monitoring.set_plan_rag", update.plan) and update.status != PlanUpdate.Status.DRAFT
@@ -529,12 +591,7 @@ def plan_update_dmt_decide(
     (a committee pack downloaded afterwards is rendered again with it: its cache key is the
     data it shows)."""
     update = PlanUpdate.objects.select_for_update().select_related("plan").get(pk=update.pk)
-    _require_with(
-        user,
-        "monitoring.decide_proposal",
-        update,
-        "Only an executive (DMT) decides, and only on the alternative proposal of a submitted RED update.",
-    )
+    _require_with(user, "monitoring.decide_proposal", update, selectors.DMT_ONLY)
     check_version(update, expected_version)
     decision = DmtDecision(decision)
     comments = comments.strip()

@@ -837,3 +837,38 @@ def _grouped(value: Decimal) -> str:
     sign = "-" if whole.startswith("-") else ""
     grouped = f"{int(whole.lstrip('-') or 0):,}"
     return f"{sign}{grouped}{'.' + fraction if fraction else ''}"
+
+
+def template_workbook() -> bytes:
+    """An empty tracker (.xlsx) with every column and one example row, for finance to fill in."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Schemes"
+    example: dict[str, object] = {
+        "financial_year": "2024/25",
+        "quarter": "Q1",
+        "directorate": "Adult Social Care",
+        "portfolio": "Living and Ageing Well",
+        "service_area": "Living and Ageing Well",
+        "ref": "1a",
+        "title": "Example scheme (delete this row)",
+        "recurrence": "R",
+        "target": "150",
+        "ytd_budget": 30000,
+        "ytd_actual": 25000,
+        "forecast_year_end": 150000,
+        "forecast_next_year": 150000,
+        "projected_shortfall": 0,
+        "rag": "GREEN",
+        "timeline": "By March 2025",
+    }
+    sheet.append([LABELS[name] + (" (£000s)" if name == "target" else "") for name in LABELS])
+    sheet.append([example.get(name, "") for name in LABELS])
+    wide = {"title": 40, "timeline": 30, "challenges": 40, "directorate": 24, "portfolio": 24, "service_area": 24}
+    for index, name in enumerate(LABELS, start=1):
+        sheet.column_dimensions[chr(64 + index)].width = wide.get(name, 14)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,14 +25,11 @@ from monitoring.forms import (
     ReviewForm,
     SchemeQuarterForm,
 )
-from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter
-from plans.models import Directorate, ServiceArea
-from plans.rules import can
+from monitoring.models import MilestoneProgress, PlanUpdate
 from recovery.concurrency import NOT_YET_SAVED, ConcurrentEdit, keep_typed, posted_version
 from recovery.formtools import add_validation_errors, changed_since, missing_version
 from recovery.history import history_of
 from recovery.periods import FinancialYear, Period, Quarter
-from recovery.rag import RAG
 from recovery.viewtools import confirmed, current_user
 
 
@@ -46,18 +44,11 @@ def _grid_url(period: Period) -> str:
 @login_required
 @require_GET
 def quarter_list(request: HttpRequest) -> HttpResponse:
-    user = current_user(request)
+    actions = selectors.quarter_actions(user=current_user(request))
     return render(
         request,
         "monitoring/quarter_list.html",
-        {
-            "overview": selectors.quarters_overview(),
-            "can_lock": can(user, "monitoring.lock_quarter"),
-            "can_reopen": can(user, "monitoring.reopen_quarter"),
-            "can_view_grid": can(user, "monitoring.view_grid"),
-            "can_import": can(user, "monitoring.import_tracker"),
-            "can_write_summary": can(user, "monitoring.write_commentary"),
-        },
+        {"overview": selectors.quarters_overview(), **dataclasses.asdict(actions)},
     )
 
 
@@ -76,13 +67,11 @@ def quarter_lock(request: HttpRequest, year: FinancialYear, quarter: Quarter) ->
     """Lock a quarter, after a confirmation page: a GET, or a POST without ``confirm``, shows
     what locking freezes and what is still open, and changes nothing."""
     user = current_user(request)
-    if not can(user, "monitoring.lock_quarter"):
-        raise PermissionDenied("Only finance officers can lock a quarter.")
     period = _period(year, quarter)
     target = _safe_next(request, reverse("monitoring:quarters"))
     if confirmed(request):
         try:
-            services.quarter_lock(period=period, user=user)
+            services.quarter_lock(period=period, user=user)  # finance officers only
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -90,8 +79,8 @@ def quarter_lock(request: HttpRequest, year: FinancialYear, quarter: Quarter) ->
                 request, f"{period} is locked. Nothing in it can change unless an administrator reopens it."
             )
         return redirect(target)
-    record = selectors.monitoring_quarter(period)
-    if record is not None and record.is_locked:
+    page = selectors.quarter_lock_page(user=user, period=period)  # finance officers only
+    if page.summary is None:
         messages.error(request, f"{period} is already locked.")
         return redirect(target)
     return render(
@@ -99,7 +88,7 @@ def quarter_lock(request: HttpRequest, year: FinancialYear, quarter: Quarter) ->
         "monitoring/quarter_lock_confirm.html",
         {
             "period": period,
-            "summary": selectors.quarter_lock_summary(period),
+            "summary": page.summary,
             "action": reverse("monitoring:lock", args=[period.year, period.quarter]),
             "hidden": {"next": target},
             "cancel_url": target,
@@ -113,9 +102,8 @@ def quarter_reopen(request: HttpRequest, year: FinancialYear, quarter: Quarter) 
     """The reopening's own page is its confirmation: the lock it undoes, the consequences and
     the reason. A POST without ``confirm`` changes nothing and shows the page again."""
     user = current_user(request)
-    if not can(user, "monitoring.reopen_quarter"):
-        raise PermissionDenied("Only an administrator can reopen a locked quarter.")
     period = _period(year, quarter)
+    page = selectors.quarter_reopen_page(user=user, period=period)  # administrators only
     form = ReopenForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and confirmed(request):
         try:
@@ -131,8 +119,8 @@ def quarter_reopen(request: HttpRequest, year: FinancialYear, quarter: Quarter) 
         {
             "form": form,
             "period": period,
-            "record": selectors.monitoring_quarter(period),
-            "events": selectors.quarter_events(period),
+            "record": page.record,
+            "events": page.events,
             "action": reverse("monitoring:reopen", args=[period.year, period.quarter]),
             "hidden": {},
             "cancel_url": reverse("monitoring:quarters"),
@@ -141,30 +129,14 @@ def quarter_reopen(request: HttpRequest, year: FinancialYear, quarter: Quarter) 
     )
 
 
-def _filter_form(request: HttpRequest) -> GridFilterForm:
-    directorates = list(Directorate.objects.values_list("pk", "name"))
-    areas = list(ServiceArea.objects.values_list("pk", "name"))
-    return GridFilterForm(request.GET or None, directorates=directorates, areas=areas)
-
-
 @login_required
 @require_GET
 def scheme_grid(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
-    user = current_user(request)
-    if not can(user, "monitoring.view_grid"):
-        raise PermissionDenied("The scheme grid is for finance officers and executives.")
     period = _period(year, quarter)
-    filters = _filter_form(request)
-    criteria: dict[str, Any] = {}
-    if filters.is_bound and filters.is_valid():
-        criteria = {
-            "directorate": filters.cleaned_data.get("directorate"),
-            "service_area": filters.cleaned_data.get("service_area"),
-            "rag": RAG(filters.cleaned_data["rag"]) if filters.cleaned_data.get("rag") else None,
-        }
-    schemes = selectors.grid_schemes(period=period, **criteria)
+    access = selectors.grid_access(user=current_user(request), period=period)  # finance and executives
+    filters = GridFilterForm(request.GET or None, directorates=access.directorates, areas=access.areas)
+    schemes = selectors.grid_schemes(period=period, **filters.criteria())
     page = Paginator(schemes, selectors.GRID_PAGE_SIZE).get_page(request.GET.get("page"))
-    record = selectors.monitoring_quarter(period)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -177,10 +149,10 @@ def scheme_grid(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> 
             "totals": selectors.grid_totals(period=period, schemes=schemes),
             "grid_columns": selectors.GRID_COLUMNS,
             "filters": filters,
-            "record": record,
-            "locked": bool(record and record.is_locked),
-            "can_edit": can(user, "monitoring.change_scheme") and not (record and record.is_locked),
-            "can_lock": can(user, "monitoring.lock_quarter"),
+            "record": access.record,
+            "locked": access.locked,
+            "can_edit": access.can_edit,
+            "can_lock": access.can_lock,
             "previous_quarter": earlier.quarter.label if (earlier := period.previous_in_year) else None,
             "query": query.urlencode(),
         },
@@ -206,9 +178,7 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
     """Edit one scheme's figures for the quarter: in place in the grid (htmx) or as a page."""
     user = current_user(request)
     period = _period(year, quarter)
-    if not can(user, "monitoring.view_grid"):
-        raise PermissionDenied("The scheme grid is for finance officers and executives.")
-    row = selectors.grid_row(period=period, scheme_pk=scheme_pk)
+    row = selectors.grid_row(user=user, period=period, scheme_pk=scheme_pk)  # finance and executives
     if request.method == "GET" and request.GET.get("display") == "1":
         return render(request, "monitoring/_grid_row.html", {"row": row, "period": period, "can_edit": True})
     services.scheme_edit_check(user=user, scheme=row.scheme, period=period)
@@ -238,7 +208,7 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
             except ValidationError as error:
                 add_validation_errors(form, error)
             else:
-                row = selectors.grid_row(period=period, scheme_pk=scheme_pk)
+                row = selectors.grid_row(user=user, period=period, scheme_pk=scheme_pk)
                 if request.htmx:  # type: ignore[attr-defined]
                     return render(
                         request,
@@ -255,18 +225,11 @@ def scheme_row(request: HttpRequest, year: FinancialYear, quarter: Quarter, sche
 @login_required
 @require_GET
 def scheme_history(request: HttpRequest, scheme_pk: int) -> HttpResponse:
-    user = current_user(request)
-    if not can(user, "monitoring.view_grid"):
-        raise PermissionDenied("Scheme history is for finance officers and executives.")
-    scheme = get_object_or_404(Scheme.objects.with_organisation(), pk=scheme_pk)
-    quarters = [
-        (Quarter(item.quarter), history_of(item, reason_field="rag_reason"))
-        for item in SchemeQuarter.objects.filter(scheme=scheme).order_by("quarter")
-    ]
+    history = selectors.scheme_history(user=current_user(request), scheme_pk=scheme_pk)  # finance and executives
     return render(
         request,
         "monitoring/scheme_history.html",
-        {"scheme": scheme, "scheme_changes": history_of(scheme), "quarters": quarters},
+        {"scheme": history.scheme, "scheme_changes": history.scheme_changes, "quarters": history.quarters},
     )
 
 
@@ -290,6 +253,7 @@ def plan_update_list(request: HttpRequest, year: FinancialYear, quarter: Quarter
 def _progress_forms(
     data: Any, plan: Any, update: PlanUpdate | None
 ) -> list[tuple[Any, MilestoneProgressForm, list[MilestoneProgress]]]:
+    """Each milestone of the plan with its progress form and its progress reported so far."""
     existing = {item.milestone_id: item for item in (update.milestone_progress.all() if update else [])}
     slippage = selectors.milestone_slippage(plan)
     forms = []
@@ -306,38 +270,27 @@ def _progress_forms(
 def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse:
     """A plan's update for a quarter: the manager's form, or the update as filed with finance's review."""
     user = current_user(request)
-    plan = selectors.plan_update_visible(user=user, plan_pk=pk)
-    update = selectors.plan_update_for(plan=plan, quarter=quarter)
-    # Drafts are private: an update the user may not read is shown as not submitted yet.
-    unreadable = update is not None and not can(user, "monitoring.read_update", update)
-    if unreadable:
-        update = None
-    access = services.plan_update_access(user=user, plan=plan, quarter=quarter, update=update)
-    if request.method == "POST":
-        if unreadable:
-            raise PermissionDenied("This update cannot be changed by you now.")
-        access.check_edit()
+    # 404 for a plan the user may not see; on a POST, 403 unless they may change the update now.
+    opened = services.plan_update_open(user=user, plan_pk=pk, quarter=quarter, to_change=request.method == "POST")
+    plan, update, access = opened.plan, opened.update, opened.access
     submitting = "submit" in request.POST
     progress_forms = _progress_forms(request.POST or None, plan, update)
-    form = PlanUpdateForm(request.POST or None, instance=update, submitting=submitting) if access.can_edit else None
+    form = (
+        PlanUpdateForm(
+            request.POST or None,
+            instance=update,
+            submitting=submitting,
+            progress_forms=[(milestone.pk, pform) for milestone, pform, _ in progress_forms],
+        )
+        if access.can_edit
+        else None
+    )
     status = 200
     conflict = None
     if request.method == "POST" and form is not None:
         if posted_version(request.POST) is None:
             return missing_version(request)
-        progress_valid = all(pform.is_valid() for _, pform, _ in progress_forms)
-        # Judge what is missing from what was typed, even in a row that is itself invalid, so
-        # every problem is listed at once.
-        progress = [
-            services.ProgressData(
-                milestone_id=milestone.pk,
-                status=str(pform.data.get(pform.add_prefix("status")) or MilestoneProgress.Status.ON_TRACK),
-                revised_due_text=str(pform.data.get(pform.add_prefix("revised_due_text")) or ""),
-            )
-            for milestone, pform, _ in progress_forms
-        ]
-        form.progress = progress
-        if form.is_valid() and progress_valid:
+        if form.is_valid_with_progress():
             try:
                 # "Save and submit" saves, then asks for confirmation (plan_update_submit):
                 # submitting is not something the manager can undo.
@@ -345,8 +298,8 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
                     plan=plan,
                     quarter=quarter,
                     user=user,
-                    fields={name: form.cleaned_data.get(name, "") for name in services.UPDATE_FIELDS},
-                    progress=progress,
+                    fields=form.update_fields(),
+                    progress=form.progress,
                     expected_version=form.cleaned_data.get("version"),
                 )
             except ConcurrentEdit as error:
@@ -370,7 +323,7 @@ def plan_update(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse
         plan=plan,
         update=update,
         access=access,
-        unreadable=unreadable,
+        unreadable=opened.unreadable,
         form=form,
         progress_forms=progress_forms,
         conflict=conflict,
@@ -392,7 +345,6 @@ def _update_page(
     review_conflict: ConcurrentEdit | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = current_user(request)
     if review_form is None and update is not None and not access.locked and (access.can_review or access.can_set_rag):
         review_form = ReviewForm(
             initial={
@@ -417,27 +369,14 @@ def _update_page(
             "record": selectors.monitoring_quarter(access.period) if access.locked else None,
             "previous_rag": services.previous_plan_rag(update) if update else None,
             "unreadable": unreadable,
-            # Earlier versions of an update include its drafts: its history is for the plan's
-            # managers and finance, not for readers of the published update.
-            "history": history_of(update, reason_field="rag_reason")
-            if update and can(user, "monitoring.read_update_history", update)
-            else [],
+            "history": history_of(update, reason_field="rag_reason") if update and access.can_read_history else [],
             "quarters": list(Quarter),
             "conflict": conflict,
             "decisions": selectors.dmt_decisions(update) if update else [],
-            "can_decide": update is not None and can(user, "monitoring.decide_proposal", update),
+            "can_decide": access.can_decide,
         },
         status=status,
     )
-
-
-def _update_for_reader(user: Any, pk: int, quarter: Quarter) -> PlanUpdate:
-    plan = selectors.plan_update_visible(user=user, plan_pk=pk)
-    updates = PlanUpdate.objects.select_related("plan__service_area__portfolio__directorate")
-    update = get_object_or_404(updates, plan=plan, quarter=quarter)
-    if not can(user, "monitoring.read_update", update):
-        raise Http404("No update has been submitted for this quarter.")
-    return update
 
 
 @login_required
@@ -449,10 +388,9 @@ def plan_update_review(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
     and then shows the confirmation page, carrying what was chosen and the version. Changing the
     plan's RAG only can be changed again, so it is recorded at once."""
     user = current_user(request)
-    update = _update_for_reader(user, pk, quarter)
+    # 404 unless the user may read the update, 403 unless they may review it or set the RAG.
+    update = services.plan_update_to_review(user=user, plan_pk=pk, quarter=quarter)
     plan = update.plan
-    if not services.plan_update_review_allowed(user=user, update=update):
-        raise PermissionDenied("Only finance officers review a submitted update or set a plan's RAG.")
     expected_version = posted_version(request.POST)
     if expected_version is None:
         return missing_version(request)
@@ -527,12 +465,10 @@ def plan_update_submit(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
     """Submit the manager's saved update to finance, after a confirmation page: a GET, or a
     POST without ``confirm``, shows what will be submitted and changes nothing."""
     user = current_user(request)
-    plan = selectors.plan_update_visible(user=user, plan_pk=pk)
-    update = selectors.plan_update_for(plan=plan, quarter=quarter)
-    if update is None or not can(user, "monitoring.read_update", update):
-        raise Http404("No update of this quarter has been saved yet.")
-    access = services.plan_update_access(user=user, plan=plan, quarter=quarter, update=update)
-    access.check_edit()
+    # 404 unless there is a saved update the user may read, 403 unless they may change it now.
+    opened = services.plan_update_to_submit(user=user, plan_pk=pk, quarter=quarter)
+    plan, update, access = opened.plan, opened.update, opened.access
+    assert update is not None
     if confirmed(request):
         if posted_version(request.POST) is None:
             return missing_version(request)
@@ -571,11 +507,8 @@ def plan_update_submit(request: HttpRequest, pk: int, quarter: Quarter) -> HttpR
 def plan_update_dmt(request: HttpRequest, pk: int, quarter: Quarter) -> HttpResponse:
     """DMT's decision on a RED update's alternative proposal (executives)."""
     user = current_user(request)
-    update = _update_for_reader(user, pk, quarter)
-    if not can(user, "monitoring.decide_proposal", update):
-        raise PermissionDenied(
-            "Only an executive (DMT) decides, and only on the alternative proposal of a submitted RED update."
-        )
+    # 404 unless the user may read the update, 403 unless they decide for DMT on it.
+    update = selectors.plan_update_for_dmt(user=user, plan_pk=pk, quarter=quarter)
     form = DmtDecisionForm(
         request.POST or None,
         initial={"dmt_decision": update.dmt_decision, "dmt_comments": update.dmt_comments, "version": update.version},

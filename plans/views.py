@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,13 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from plans import selectors, services
 from plans.filters import PlanFilter
 from plans.forms import MILESTONES_GUIDANCE, AttachmentForm, MilestoneFormSet, PlanForm, milestone_initial
-from plans.models import DeficitRecoveryPlan
-from plans.roles import Role, has_role
-from plans.rules import can
+from plans.models import DeficitRecoveryPlan, ServiceArea
 from recovery.concurrency import ConcurrentEdit, keep_typed, posted_version
 from recovery.formtools import add_validation_errors, missing_version
-from recovery.history import history_of
-from recovery.periods import Period, Quarter
 from recovery.viewtools import confirmed, current_user
 
 MILESTONE_PREFIX = "milestones"
@@ -39,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def plan_list(request: HttpRequest) -> HttpResponse:
     data = request.GET.copy()
     if not data.get("scope"):
-        data["scope"] = "mine" if has_role(request.user, Role.SERVICE_MANAGER) else "all"
+        data["scope"] = selectors.default_plan_scope(user=request.user)
     plan_filter = PlanFilter(data, queryset=selectors.plans_for_list(user=current_user(request)), request=request)
     page = Paginator(plan_filter.qs, 50).get_page(request.GET.get("page"))
     query = data.copy()
@@ -51,7 +48,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             "filter": plan_filter,
             "page": page,
             "query": query.urlencode(),
-            "can_create": can(request.user, "plans.add_plan"),
+            "can_create": selectors.may_start_plan(user=request.user),
         },
     )
 
@@ -59,30 +56,20 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _plan_detail_page(request, selectors.plan_for_user(user=current_user(request), pk=pk))
+    return _plan_detail_page(request, selectors.plan_page(user=current_user(request), pk=pk))
 
 
 def _plan_detail_page(
-    request: HttpRequest, plan: DeficitRecoveryPlan, *, conflict: ConcurrentEdit | None = None
+    request: HttpRequest, page: selectors.PlanPage, *, conflict: ConcurrentEdit | None = None
 ) -> HttpResponse:
-    # "updates" is the reverse relation from monitoring.PlanUpdate, prefetched by the selector.
-    user = current_user(request)
-    # Drafts are private: an update the user may not read is listed as not submitted.
-    updates = {
-        Quarter(update.quarter): update
-        for update in plan.updates.all()  # type: ignore[attr-defined,unused-ignore]
-        if can(user, "monitoring.read_update", update)
-    }
-    # The drafting before submission is the managers' own: others read the history from then on.
-    drafting_seen = can(user, "plans.manage_plan", plan)
     return render(
         request,
         "plans/plan_detail.html",
         {
-            "plan": plan,
-            "quarterly": [(Period(plan.financial_year, quarter), updates.get(quarter)) for quarter in Quarter],
-            "history": history_of(plan, since=None if drafting_seen else plan.submitted_at),
-            "can_edit": can(request.user, "plans.change_plan", plan),
+            "plan": page.plan,
+            "quarterly": page.quarterly,
+            "history": page.history,
+            "can_edit": page.can_edit,
             "attachment_form": AttachmentForm(),
             "conflict": conflict,
         },
@@ -106,8 +93,10 @@ def _milestone_formset(request: HttpRequest, plan: DeficitRecoveryPlan | None) -
     return MilestoneFormSet(data, prefix=MILESTONE_PREFIX, initial=initial)
 
 
-def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> HttpResponse:
-    service_areas = selectors.service_areas_for_new_plan(user=current_user(request)) if plan is None else None
+def _plan_form_page(
+    request: HttpRequest, plan: DeficitRecoveryPlan | None, service_areas: QuerySet[ServiceArea] | None = None
+) -> HttpResponse:
+    """The plan form: a new plan (``plan`` None) in one of ``service_areas``, or a plan's edit."""
     submitting = "submit" in request.POST
     form = PlanForm(
         request.POST or None,
@@ -172,18 +161,15 @@ def _plan_form_page(request: HttpRequest, plan: DeficitRecoveryPlan | None) -> H
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_create(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, "plans.add_plan"):
-        raise PermissionDenied("Only service managers can start a plan.")
-    return _plan_form_page(request, None)
+    # 403 unless the user may start a plan (a service manager).
+    return _plan_form_page(request, None, selectors.service_areas_to_start_in(user=current_user(request)))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for_user(user=current_user(request), pk=pk)
-    if not can(request.user, "plans.change_plan", plan):
-        raise PermissionDenied("This plan cannot be edited: it has been submitted, or it is not yours to edit.")
-    return _plan_form_page(request, plan)
+    # 404 unless the user may see the plan, 403 unless it is a draft they manage.
+    return _plan_form_page(request, selectors.plan_to_edit(user=current_user(request), pk=pk))
 
 
 @login_required
@@ -194,9 +180,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     version of the plan it was shown with (400 without it; 409 and the plan as it is now when
     someone has saved it since)."""
     user = current_user(request)
-    plan = selectors.plan_for_user(user=user, pk=pk)
-    if not can(user, "plans.submit_plan", plan):
-        raise PermissionDenied("This plan cannot be submitted: it has been submitted, or it is not yours.")
+    plan = selectors.plan_to_submit(user=user, pk=pk)  # 404 / 403 as plan_edit
     expected_version = posted_version(request.POST) if request.method == "POST" else None
     if request.method == "POST" and expected_version is None:
         return missing_version(request)
@@ -207,7 +191,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
             services.plan_submit_check(plan=plan, user=user, expected_version=expected_version)
     except ConcurrentEdit as error:
         # Someone saved the plan after this page was shown: show it as it is now, not submitted.
-        return _plan_detail_page(request, selectors.plan_for_user(user=user, pk=pk), conflict=error)
+        return _plan_detail_page(request, selectors.plan_page(user=user, pk=pk), conflict=error)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -230,9 +214,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for_user(user=current_user(request), pk=pk)
-    if not can(request.user, "plans.add_attachment", plan):
-        raise PermissionDenied("Files can only be attached to a draft plan by its manager.")
+    plan = selectors.plan_to_attach_to(user=current_user(request), pk=pk)  # 404 / 403 as plan_edit
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -256,9 +238,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
-    attachment = selectors.attachment_for_user(user=current_user(request), plan_pk=pk, pk=attachment_pk)
-    if not can(request.user, "plans.view_attachment", attachment.plan):
-        raise PermissionDenied
+    attachment = selectors.attachment_to_read(user=current_user(request), plan_pk=pk, pk=attachment_pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

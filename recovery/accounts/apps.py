@@ -1,3 +1,5 @@
+"""The sign-in app: single sign-on, the local-password policy and the sign-in audit."""
+
 from django.apps import AppConfig
 
 

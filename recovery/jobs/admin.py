@@ -1,3 +1,5 @@
+"""Background jobs and workers in the Django admin, read-only: what ran, when, and on which worker."""
+
 from django.contrib import admin
 
 from recovery.jobs.models import Job, Worker

@@ -1,3 +1,5 @@
+"""The background jobs app: jobs that survive a killed worker, and the workers that run them."""
+
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
 

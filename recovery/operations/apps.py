@@ -1,3 +1,5 @@
+"""The operations app: the health check (/healthz) and backups (backup, restore)."""
+
 from django.apps import AppConfig
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Model, Q, QuerySet, Sum
@@ -158,6 +158,13 @@ def pack_cache_key(period: Period, *, today: date | None = None) -> str:
 
 def pack_filename(period: Period) -> str:
     return f"committee-pack-{period.year.start_year}-{period.quarter.label.lower()}"
+
+
+def pack_for_user(*, user: AbstractBaseUser | AnonymousUser, period: Period) -> bytes:
+    """The pack's PDF for a reader of the summaries (PermissionDenied otherwise)."""
+    selectors.require_summary_reader(user)
+    pdf, _, _ = pack_pdf(period)
+    return pdf
 
 
 def pack_pdf(period: Period) -> tuple[bytes, bool, str]:

@@ -9,8 +9,10 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from monitoring.calculations import balance_to_achieve
@@ -18,9 +20,11 @@ from monitoring.commentary import published_summary
 from monitoring.figures import QUARTER_FIGURE_NAMES
 from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuarter, StatedTotal
 from plans.models import DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
+from plans.rules import can
+from plans.selectors import plans_for_list
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
-from recovery.reporting import builders, exception_report, picker
+from recovery.reporting import builders, dashboard, exception_report, picker
 from recovery.reporting.report import Report
 
 
@@ -62,9 +66,10 @@ def _scheme_line_values(*, period: Period, filters: ReportFilters, previous: boo
         figures=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter))
     )
     extra = []
-    if previous and period.quarter > Quarter.Q1:
+    earlier = period.previous_in_year
+    if previous and earlier is not None:
         schemes = schemes.annotate(
-            last_quarter=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter - 1))
+            last_quarter=FilteredRelation("quarters", condition=Q(quarters__quarter=earlier.quarter))
         )
         extra = ["last_quarter__rag"]
     return schemes.order_by("service_area__order", "service_area__name", "order", "pk").values(
@@ -328,6 +333,59 @@ def build_report(request: ReportRequest) -> Report:
     return transformation_report(period=request.period, filters=request.filters)
 
 
+SUMMARY_READERS_ONLY = "The executive summaries are for finance officers, executives and administrators."
+
+
+def may_read_summaries(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether ``user`` may read the executive summaries (Appendix 1, the Transformation update,
+    the exceptions, the dashboard, the committee pack and the open data): reporting/rules.py."""
+    return can(user, "reporting.view_summaries")
+
+
+def require_summary_reader(user: AbstractBaseUser | AnonymousUser) -> None:
+    """PermissionDenied unless ``user`` may read the executive summaries."""
+    if not may_read_summaries(user=user):
+        raise PermissionDenied(SUMMARY_READERS_ONLY)
+
+
+def report_for_user(*, user: AbstractBaseUser | AnonymousUser, request: ReportRequest) -> Report:
+    """The report a typed request asks for, as ``user`` may read it: a plan's report follows the
+    plan's view rule (404 for a plan they may not see, drafts included); the summaries are for
+    finance officers, executives and administrators (PermissionDenied)."""
+    if isinstance(request, PlanRequest):
+        plan = get_object_or_404(DeficitRecoveryPlan.objects.visible_to(user).with_organisation(), pk=request.plan_id)
+        return plan_report(plan=plan)
+    require_summary_reader(user)
+    return build_report(request)
+
+
+def may_read_report(*, user: AbstractBaseUser | AnonymousUser, kind: str, params: dict[str, Any]) -> bool:
+    """Whether ``user`` may read the report a background job carries (kind and plain params),
+    by the rules of report_for_user."""
+    if kind == ReportKind.PLAN:
+        plan_id = params.get("plan_id")
+        return isinstance(plan_id, int) and DeficitRecoveryPlan.objects.visible_to(user).filter(pk=plan_id).exists()
+    return may_read_summaries(user=user)
+
+
+@dataclass(frozen=True)
+class ReportIndex:
+    """The reports page: the years with schemes (for readers of the summaries) and the plans
+    the user may see."""
+
+    years: list[FinancialYear]
+    plans: QuerySet[DeficitRecoveryPlan]
+    can_read: bool
+
+
+def report_index(*, user: User | AnonymousUser) -> ReportIndex:
+    can_read = may_read_summaries(user=user)
+    years = sorted(
+        {FinancialYear.parse(year) for year in Scheme.objects.values_list("financial_year", flat=True)}, reverse=True
+    )
+    return ReportIndex(years=years if can_read else [], plans=plans_for_list(user=user)[:200], can_read=can_read)
+
+
 def request_params(request: ReportRequest) -> dict[str, int | str | None]:
     """A request as plain data, for a background job to carry (``report_request`` reads it back)."""
     if isinstance(request, PlanRequest):
@@ -479,7 +537,9 @@ def plans_not_updated(*, period: Period, filters: ReportFilters = ReportFilters(
 def dashboard_calendar(*, user: AbstractBaseUser | AnonymousUser) -> picker.DataCalendar:
     """The years with plans and with schemes and the quarters with figures and with plan
     updates, as ``user`` may see them: drafts are private, so only submitted plans and published
-    updates count (a draft plan's year is no year with plans). Four queries."""
+    updates count (a draft plan's year is no year with plans). Four queries. The dashboard's:
+    PermissionDenied unless ``user`` may read the summaries."""
+    require_summary_reader(user)
     plan_years = (
         DeficitRecoveryPlan.objects.visible_to(user)
         .filed()
@@ -503,6 +563,15 @@ def dashboard_calendar(*, user: AbstractBaseUser | AnonymousUser) -> picker.Data
         scheme_years=frozenset(FinancialYear.parse(year) for year in scheme_years),
         figure_periods=frozenset(_period(year, quarter) for year, quarter in figure_periods),
         update_periods=frozenset(_period(year, quarter) for year, quarter in update_periods),
+    )
+
+
+def dashboard_board(*, period: Period, filters: ReportFilters = ReportFilters()) -> dashboard.Dashboard:
+    """The dashboard of a quarter: its schemes' figures and RAG, and the plans not updated."""
+    return dashboard.build_dashboard(
+        period=period,
+        schemes=scheme_exceptions(period=period, filters=filters),
+        plans_not_updated=plans_not_updated(period=period, filters=filters),
     )
 
 
@@ -578,6 +647,12 @@ def exceptions_report(
         only=only,
         filters=filters.describe(),
     )
+
+
+def open_data_rows(*, user: AbstractBaseUser | AnonymousUser) -> list[dict[str, object]]:
+    """all_scheme_rows, for a reader of the summaries (PermissionDenied otherwise)."""
+    require_summary_reader(user)
+    return all_scheme_rows()
 
 
 def all_scheme_rows() -> list[dict[str, object]]:

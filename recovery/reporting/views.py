@@ -6,28 +6,21 @@ import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from monitoring.models import Scheme
-from plans.models import DeficitRecoveryPlan, Directorate, Portfolio, ServiceArea
-from plans.rules import can
-from plans.selectors import plans_for_list
-from recovery.formtools import QuickSelect
 from recovery.jobs.services import job_get, worker_is_running
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.reporting import renderers, selectors
 from recovery.reporting.cache import cached_pdf, cached_pdf_or_none, report_fingerprint, row_count
-from recovery.reporting.dashboard import build_dashboard
+from recovery.reporting.forms import ReportFilterForm
 from recovery.reporting.jobs import REPORT_PDF, report_pdf_submit
 from recovery.reporting.opendata import render_csv, render_schemes_csv
-from recovery.reporting.pack import pack_filename, pack_pdf
+from recovery.reporting.pack import pack_filename, pack_for_user
 from recovery.reporting.paging import report_page
 from recovery.reporting.report import Report
 from recovery.reporting.word import render_docx
@@ -88,45 +81,14 @@ def _download(report: Report, output: str) -> HttpResponse:
     return response
 
 
-class ReportFilterForm(forms.Form):
-    directorate = forms.ModelChoiceField(
-        Directorate.objects.all(), required=False, empty_label="All directorates", widget=QuickSelect
-    )
-    portfolio = forms.ModelChoiceField(
-        Portfolio.objects.all(), required=False, empty_label="All portfolios", widget=QuickSelect
-    )
-    service_area = forms.ModelChoiceField(
-        ServiceArea.objects.all(), required=False, empty_label="All service areas", widget=QuickSelect
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select"
-
-    def filters(self) -> selectors.ReportFilters:
-        if not self.is_valid():
-            return selectors.ReportFilters()
-        data = self.cleaned_data
-        return selectors.ReportFilters(
-            directorate=data["directorate"].pk if data.get("directorate") else None,
-            portfolio=data["portfolio"].pk if data.get("portfolio") else None,
-            service_area=data["service_area"].pk if data.get("service_area") else None,
-        )
-
-
-def _require_reader(request: HttpRequest) -> None:
-    if not can(request.user, "reporting.view_summaries"):
-        raise PermissionDenied("The executive summaries are for finance officers, executives and administrators.")
-
-
 def _respond(request: HttpRequest, asked: selectors.ReportRequest) -> HttpResponse:
     """The report a page asked for, as a page or a download; summaries take the filter form."""
     filter_form = None
     if not isinstance(asked, selectors.PlanRequest):
         filter_form = ReportFilterForm(request.GET or None)
         asked = dataclasses.replace(asked, filters=filter_form.filters())
-    report = selectors.build_report(asked)
+    # 404 for a plan the user may not see; 403 for a summary unless they may read summaries.
+    report = selectors.report_for_user(user=request.user, request=asked)
     output = request.GET.get("format", "html")
     if output == "pdf":
         return _pdf(request, report, asked)
@@ -157,41 +119,30 @@ def _respond(request: HttpRequest, asked: selectors.ReportRequest) -> HttpRespon
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    can_read = can(request.user, "reporting.view_summaries")
-    years = sorted(
-        {FinancialYear.parse(year) for year in Scheme.objects.values_list("financial_year", flat=True)}, reverse=True
-    )
+    index = selectors.report_index(user=request.user)
     return render(
         request,
         "reporting/index.html",
-        {
-            "years": years if can_read else [],
-            "quarters": list(Quarter),
-            "plans": plans_for_list(user=request.user)[:200],
-            "can_read": can_read,
-        },
+        {"years": index.years, "quarters": list(Quarter), "plans": index.plans, "can_read": index.can_read},
     )
 
 
 @login_required
 @require_GET
 def appendix(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
-    _require_reader(request)
     return _respond(request, selectors.AppendixRequest(period=Period(year, quarter)))
 
 
 @login_required
 @require_GET
 def transformation(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
-    _require_reader(request)
     return _respond(request, selectors.TransformationRequest(period=Period(year, quarter)))
 
 
 @login_required
 @require_GET
 def plan(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(DeficitRecoveryPlan.objects.visible_to(request.user), pk=pk)
-    return _respond(request, selectors.PlanRequest(plan_id=plan.pk))
+    return _respond(request, selectors.PlanRequest(plan_id=pk))
 
 
 EXCEPTION_VIEWS = [
@@ -208,21 +159,10 @@ EXCEPTION_VIEWS = [
 @login_required
 @require_GET
 def exceptions(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
-    _require_reader(request)
     only = request.GET.get("only", "")
     if only not in dict(EXCEPTION_VIEWS):
         only = ""
     return _respond(request, selectors.ExceptionsRequest(period=Period(year, quarter), only=only))
-
-
-def _may_read(request: HttpRequest, kind: str, params: dict[str, Any]) -> bool:
-    if kind == "plan":
-        plan_id = params.get("plan_id")
-        return (
-            isinstance(plan_id, int)
-            and DeficitRecoveryPlan.objects.visible_to(request.user).filter(pk=plan_id).exists()
-        )
-    return can(request.user, "reporting.view_summaries")
 
 
 @login_required
@@ -234,11 +174,15 @@ def pdf_status(request: HttpRequest, result_id: str) -> HttpResponse:
     if job is None or job.kind != REPORT_PDF:
         raise Http404("No such PDF is being prepared.")
     kind, params = job.params.get("kind"), job.params.get("params")
-    if kind not in selectors.REPORT_KINDS or not isinstance(params, dict) or not _may_read(request, kind, params):
+    if (
+        kind not in selectors.REPORT_KINDS
+        or not isinstance(params, dict)
+        or not selectors.may_read_report(user=request.user, kind=kind, params=params)
+    ):
         raise Http404("No such PDF is being prepared.")
     if job.succeeded:
         asked = selectors.report_request(kind, params)
-        report = selectors.build_report(asked)
+        report = selectors.report_for_user(user=request.user, request=asked)
         if (job.result or {}).get("fingerprint") == report_fingerprint(report):
             pdf = cached_pdf_or_none(report)
             if pdf is not None:
@@ -287,8 +231,7 @@ def _filter_query(request: HttpRequest) -> str:
 def dashboard_latest(request: HttpRequest) -> HttpResponse:
     """The dashboard's front door: the year asked for (``?year=2023/24``, the year picker, which
     needs no JavaScript) at its opening quarter; otherwise the latest quarter with figures."""
-    _require_reader(request)
-    calendar = selectors.dashboard_calendar(user=request.user)
+    calendar = selectors.dashboard_calendar(user=request.user)  # 403 unless a reader of the summaries
     try:
         period: Period | None = calendar.opening_period(FinancialYear.parse(request.GET["year"]))
     except (KeyError, ValueError):
@@ -302,7 +245,6 @@ def dashboard_latest(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard_year(request: HttpRequest, year: FinancialYear) -> HttpResponse:
     """``/reports/dashboard/2023-24/``: the year at the quarter it opens on."""
-    _require_reader(request)
     return _to_dashboard(request, selectors.dashboard_calendar(user=request.user).opening_period(year))
 
 
@@ -315,19 +257,13 @@ def _to_dashboard(request: HttpRequest, period: Period) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
-    _require_reader(request)
     period = Period(year, quarter)
     year_picker = selectors.dashboard_calendar(user=request.user).picker(period)
     context: dict[str, Any] = {"period": period, "picker": year_picker, "query": _filter_query(request)}
     if year_picker.nothing:
         return render(request, "reporting/dashboard_no_data.html", context)
     filter_form = ReportFilterForm(request.GET or None)
-    filters = filter_form.filters()
-    board = build_dashboard(
-        period=period,
-        schemes=selectors.scheme_exceptions(period=period, filters=filters),
-        plans_not_updated=selectors.plans_not_updated(period=period, filters=filters),
-    )
+    board = selectors.dashboard_board(period=period, filters=filter_form.filters())
     return render(request, "reporting/dashboard.html", {**context, "board": board, "filter_form": filter_form})
 
 
@@ -335,15 +271,14 @@ def dashboard(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> Ht
 @require_GET
 def pack(request: HttpRequest, year: FinancialYear, quarter: Quarter) -> HttpResponse:
     """The committee pack: Appendix 1, the Transformation update and the exceptions as one PDF."""
-    _require_reader(request)
     period = Period(year, quarter)
-    pdf, _, _ = pack_pdf(period)
-    return _file_response(pdf, pack_filename(period), "pdf")
+    return _file_response(pack_for_user(user=request.user, period=period), pack_filename(period), "pdf")
 
 
 @login_required
 @require_GET
 def schemes_csv(request: HttpRequest) -> HttpResponse:
     """Every scheme in every quarter: the open-data feed (columns in README, "Open data")."""
-    _require_reader(request)
-    return _file_response(render_schemes_csv(selectors.all_scheme_rows()), "savings-schemes-all-quarters", "csv")
+    return _file_response(
+        render_schemes_csv(selectors.open_data_rows(user=request.user)), "savings-schemes-all-quarters", "csv"
+    )

@@ -1,3 +1,5 @@
+"""The My tasks app: each role's landing page, the work waiting for them."""
+
 from django.apps import AppConfig
 
 

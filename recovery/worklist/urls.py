@@ -1,3 +1,5 @@
+"""My tasks: the page and the count shown beside it in the navigation."""
+
 from django.urls import path
 
 from recovery.worklist import views
