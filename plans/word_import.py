@@ -642,6 +642,17 @@ def _is_label_text(text: str) -> bool:
     )
 
 
+def _inline_hit(cell: Cell, label: str) -> _Hit | None:
+    """A cell that holds "Label: value" (a label the form knows, then its answer)."""
+    head, colon, tail = label.partition(":")
+    if not colon or not tail.strip() or len(head) >= 80 or not _is_label_text(head):
+        return None
+    first = next(index for index, block in enumerate(cell.blocks) if isinstance(block, Para) and block.text.strip())
+    paragraph = cell.blocks[first]
+    answer = Para(paragraph.text.partition(":")[2].strip(), paragraph.where, paragraph.italic, paragraph.bullet)
+    return _Hit(label=head, key=label_key(head), value_blocks=[answer, *cell.blocks[first + 1 :]], where=cell.where)
+
+
 def _table_hits(grid: Grid, quarter: Quarter | None) -> tuple[list[tuple[_Hit, Quarter | None]], Quarter | None]:
     """Every label cell of a table, with the value next to it (or below it), and the quarter each
     is under (a "QUARTER 2 (to 30/09/23)" row starts a quarter); and the quarter at the end."""
@@ -655,6 +666,10 @@ def _table_hits(grid: Grid, quarter: Quarter | None) -> tuple[list[tuple[_Hit, Q
             marker = _quarter_of(label) if label else None
             if marker is not None and len(row) <= 2:
                 quarter = marker
+                continue
+            inline = _inline_hit(cell, label)
+            if inline is not None:  # "Service area: Children's Staffing" in one cell
+                hits.append((inline, quarter))
                 continue
             if not label or not _is_label_text(label):
                 continue

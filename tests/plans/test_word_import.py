@@ -566,3 +566,37 @@ def test_any_damage_to_a_file_is_a_message_never_a_crash(data, bundle):
     else:
         outcome = "read"
     assert outcome
+
+
+@pytest.mark.parametrize("separator", [": ", ":", " : ", ":\u00a0"])
+def test_a_table_cell_that_is_label_colon_value_gives_the_value(separator):
+    """Some templates put "Service area: …" in one cell of a header table, beside another field."""
+
+    def build(document):
+        _table(
+            document,
+            [
+                [
+                    f"Directorate{separator}Children, Families & Education",
+                    f"Service area{separator}Children’s Staffing",
+                ],
+                [f"22/23 Budget £'000{separator}29,821", f"22/23 Outturn £'000{separator}31,752 (overspend)"],
+                [f"23/24 Budget £'000{separator}31,085", "Service director"],
+                ["", "Teresa Gallagher"],
+            ],
+        )
+
+    (plan,) = read_upload(_docx(build), "form.docx")
+    assert (plan.directorate, plan.service_area, plan.values["service_director"]) == (
+        "Children, Families & Education",
+        "Children’s Staffing",
+        "Teresa Gallagher",
+    )
+    assert (plan.values["previous_year_budget"], plan.values["previous_year_outturn"]) == (
+        Decimal(29821000),
+        Decimal(31752000),
+    )
+    assert plan.values["previous_year_outturn_note"] == "(overspend)"
+    assert plan.values["current_year_budget"] == Decimal(31085000)
+    found = {item.key: item.where for item in plan.fields if item.found}
+    assert found["service_area"] == "table 1, row 1, cell 2"
