@@ -350,3 +350,37 @@ def test_the_year_can_be_given_when_the_labels_print_none(demo, client):
         Decimal(120000),
         Decimal(110000),
     )
+
+
+def _hostile_files() -> list[tuple[str, bytes, str]]:
+    from tests.plans import test_word_import as made
+
+    form = build_form(seed_entries()[2])
+    return [
+        ("laughs.docx", made._with_document_xml(b"3</w:t>", b"&lol9;</w:t>", made.LAUGHS), "document type declaration"),
+        ("locked.zip", made._patched(made._zip({"a.docx": form}), flag=1), "password-protected"),
+        ("aes.zip", made._patched(made._zip({"a.docx": form}), central=99, local=99), "compressed in a way"),
+        ("bad-crc.zip", made._bad_crc(made._stored_zip({"a.docx": form})), "is damaged"),
+        ("hidden-macros.docx", made._vba_by_relationship(), "macro-enabled"),
+        ("inner.zip", _zip({"forms.zip": _zip({"a.docx": form})}), "forms.zip"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_hostile_uploads_get_a_message_not_an_error_page_and_store_nothing(demo, client, tmp_path, index):
+    name, data, message = _hostile_files()[index]
+    _take_out(_demo_plan(seed_entries()[2]))  # so that the good form beside it would import
+    client.force_login(User.objects.get(username="manager"))
+    area = ServiceArea.objects.get(name="Children’s Staffing")
+    counts = (DeficitRecoveryPlan.objects.count(), Milestone.objects.count(), PlanUpdate.objects.count())
+
+    response = _upload(client, area, name, data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+    good, bad = tmp_path / "good.docx", tmp_path / name
+    good.write_bytes(build_form(seed_entries()[2]))
+    bad.write_bytes(data)
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_plan", str(good), str(bad), "--service-area", "Children’s Staffing", stdout=StringIO())
+    assert (DeficitRecoveryPlan.objects.count(), Milestone.objects.count(), PlanUpdate.objects.count()) == counts
