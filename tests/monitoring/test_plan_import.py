@@ -384,3 +384,38 @@ def test_hostile_uploads_get_a_message_not_an_error_page_and_store_nothing(demo,
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_plan", str(good), str(bad), "--service-area", "Children’s Staffing", stdout=StringIO())
     assert (DeficitRecoveryPlan.objects.count(), Milestone.objects.count(), PlanUpdate.objects.count()) == counts
+
+
+def test_the_preview_lists_what_was_not_found_and_every_problem(demo, client):
+    import re
+
+    from docx import Document
+
+    document = Document()
+    table = document.add_table(rows=0, cols=2)
+    for label, value in (
+        ("24/25 Budget £'000", "about thirty thousand"),
+        ("24/25 Outturn £'000", "120"),
+        ("25/26 Budget £'000", "110"),
+    ):
+        row = table.add_row().cells
+        row[0].text, row[1].text = label, value
+    milestones = document.add_table(rows=2, cols=3)
+    for cell, text in zip(milestones.rows[0].cells, ("Milestone details", "£", "Date"), strict=True):
+        cell.text = text
+    for cell, text in zip(milestones.rows[1].cells, ("Recruit", "lots", "when the moon is blue"), strict=True):
+        cell.text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    client.force_login(User.objects.get(username="manager"))
+    area = ServiceArea.objects.get(name="Children’s Staffing")
+
+    response = _upload(client, area, "thin.docx", buffer.getvalue())
+    assert response.status_code == 200  # warnings only: it can be imported
+    html = re.sub(r"\s+", " ", response.content.decode())
+    for field in ("Directorate", "Service director", "Context behind the pressure", "Actions to keep spend in line"):
+        assert re.search(rf"<th[^>]*>{re.escape(field)}</th> <td>Not found</td>", html), field
+    assert "no amount could be read: the text is kept as the note" in html
+    assert "&#x27;when the moon is blue&#x27; cannot be understood" in html
+    assert "&#x27;lots&#x27; cannot be read" in html
+    assert not DeficitRecoveryPlan.objects.filter(service_area=area, financial_year="2025/26").exists()
