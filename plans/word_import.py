@@ -218,6 +218,10 @@ class Grid:
     where: str
 
 
+# A tab and a no-break space are spaces; Unicode's line and paragraph separators are line breaks.
+_PARAGRAPH_TEXT = str.maketrans({"\t": " ", "\xa0": " ", "\u2028": "\n", "\u2029": "\n"})
+
+
 class _Styles:
     """The paragraph styles of a document, looked up once: python-docx's ``paragraph.style``
     searches every style of the document for each paragraph (5,000 paragraphs took 53 s)."""
@@ -254,7 +258,7 @@ def _is_bullet(paragraph: Any, style: str) -> bool:
 def _para(paragraph: Any, where: str, styles: _Styles) -> Para:
     style, style_italic = styles.of(paragraph)
     return Para(
-        text=paragraph.text.replace("\t", " ").replace("\xa0", " "),
+        text=paragraph.text.translate(_PARAGRAPH_TEXT),
         where=where,
         italic=_is_italic(paragraph, style_italic),
         bullet=_is_bullet(paragraph, style),

@@ -600,3 +600,13 @@ def test_a_table_cell_that_is_label_colon_value_gives_the_value(separator):
     assert plan.values["current_year_budget"] == Decimal(31085000)
     found = {item.key: item.where for item in plan.fields if item.found}
     assert found["service_area"] == "table 1, row 1, cell 2"
+
+
+def test_unicode_line_and_paragraph_separators_in_a_form_are_line_breaks():
+    def build(document):
+        document.add_heading("Explain the context behind this pressure", 2)
+        document.add_paragraph("In deficit since 2019/20.\u2029Agency staff cover vacancies.\u2028Costs rose.")
+
+    (plan,) = read_upload(_docx(build), "form.docx")
+    assert plan.values["context"] == "Agency staff cover vacancies.\nCosts rose."
+    assert plan.values["deficit_since"] == FinancialYear(2019)
