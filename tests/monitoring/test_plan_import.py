@@ -419,3 +419,26 @@ def test_the_preview_lists_what_was_not_found_and_every_problem(demo, client):
     assert "&#x27;when the moon is blue&#x27; cannot be understood" in html
     assert "&#x27;lots&#x27; cannot be read" in html
     assert not DeficitRecoveryPlan.objects.filter(service_area=area, financial_year="2025/26").exists()
+
+
+def test_previews_never_confirmed_do_not_pile_up_in_storage(demo, client):
+    """Each good preview keeps its upload until it is confirmed; the session remembers the last
+    five, and an upload the session forgets is deleted with it (else every preview stays on disk)."""
+    from django.core.files.storage import default_storage
+
+    def stored() -> set[str]:
+        return set(default_storage.listdir("plan-uploads")[1]) if default_storage.exists("plan-uploads") else set()
+
+    before = stored()
+    client.force_login(User.objects.get(username="manager"))
+    area = ServiceArea.objects.get(name="Children’s Staffing")
+    form = build_form(seed_entries()[2])
+    tokens = []
+    for year in range(2030, 2038):
+        preview = _upload(client, area, "staffing.docx", form, year=f"{year}/{(year + 1) % 100:02d}")
+        assert preview.status_code == 200
+        tokens.append(preview.context["token"])
+    assert stored() - before == {f"{token}.bin" for token in tokens[-5:]}
+    done = client.post(reverse("monitoring:plan_import_confirm", args=[tokens[-1]]))
+    assert done.status_code == 302
+    assert stored() - before == {f"{token}.bin" for token in tokens[-5:-1]}
