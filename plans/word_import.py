@@ -32,10 +32,12 @@ from recovery.rag import OnTarget
 MAX_BYTES = 10 * 1024 * 1024  # one upload (a .docx or a .zip of them)
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bombs
 MAX_DOCUMENT_XML_BYTES = 10 * 1024 * 1024  # the text of one document (a long form is ~200 KB)
+MAX_BLOCKS = 20_000  # paragraphs and table cells of one document (a 40-page form has ~3,000)
 MAX_FILES = 50  # documents in one .zip
 MAX_ENTRIES = 1000  # parts of one archive (a .docx has a few dozen; a .zip at most MAX_FILES)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted Office file (or an old .doc)
 WORD_MAIN = b"wordprocessingml.document.main+xml"
+WORD_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 # A DTD is how an XML file declares entities (the "billion laughs" bomb, a file read from the
 # server); Word never writes one, so a part that has one is refused before anything parses it.
 _DTD_MARKERS = tuple(
@@ -137,6 +139,32 @@ def check_docx(data: bytes, name: str) -> None:
                 )
         if parts["word/document.xml"].file_size > MAX_DOCUMENT_XML_BYTES:
             raise WordUnreadable(f"{name} is refused: its text is too long to be a plan form.")
+        if _block_count(contents["word/document.xml"], name) > MAX_BLOCKS:
+            raise WordUnreadable(
+                f"{name} is refused: it has more than {MAX_BLOCKS:,} paragraphs and table cells, too long to be a "
+                "plan form."
+            )
+
+
+def _block_count(xml: bytes, name: str) -> int:
+    """The paragraphs and table cells of document.xml, counted by lxml (in C, by namespace, not by
+    prefix) before python-docx, which takes ~0.1 ms each, reads them: a small upload of a million
+    empty paragraphs would keep a worker busy for minutes."""
+    from lxml import etree
+
+    tags = (f"{{{WORD_NAMESPACE}}}p", f"{{{WORD_NAMESPACE}}}tc")
+    count = 0
+    try:
+        for _event, element in etree.iterparse(
+            io.BytesIO(xml), events=("end",), tag=tags, resolve_entities=False, no_network=True
+        ):
+            count += 1
+            element.clear(keep_tail=True)
+            if count > MAX_BLOCKS:
+                break
+    except etree.XMLSyntaxError as error:
+        raise WordUnreadable(f"{name} is damaged: it cannot be read (XMLSyntaxError: {error.msg}).") from None
+    return count
 
 
 def documents_in(data: bytes, name: str) -> list[tuple[str, bytes]]:

@@ -610,3 +610,22 @@ def test_unicode_line_and_paragraph_separators_in_a_form_are_line_breaks():
     (plan,) = read_upload(_docx(build), "form.docx")
     assert plan.values["context"] == "Agency staff cover vacancies.\nCosts rose."
     assert plan.values["deficit_since"] == FinancialYear(2019)
+
+
+@pytest.mark.parametrize("prefix", [b"w", b"x"])
+def test_a_form_of_more_paragraphs_than_any_plan_is_refused_before_it_is_read(prefix):
+    """A million empty paragraphs zip to a few KB; python-docx would take minutes over them."""
+    import time
+
+    form = _with_document_xml(b"<w:body>", b"<w:body>" + b"<w:p/>" * (word_import.MAX_BLOCKS + 1))
+    if prefix != b"w":  # the same document with another namespace prefix is counted the same
+        members = _members(form)
+        members["word/document.xml"] = (
+            members["word/document.xml"].replace(b"w:", prefix + b":").replace(b"xmlns:w=", b"xmlns:" + prefix + b"=")
+        )
+        form = _zip(members)
+        assert b"<x:p/>" in members["word/document.xml"]
+    started = time.monotonic()
+    with pytest.raises(WordUnreadable, match="more than 20,000 paragraphs and table cells"):
+        read_upload(form, "endless.docx")
+    assert time.monotonic() - started < 5
