@@ -113,11 +113,14 @@ def check_docx(data: bytes, name: str) -> None:
             raise WordUnreadable(f"{name} is not a Word document (.docx).")
         if "[Content_Types].xml" not in parts:
             raise WordUnreadable(f"{name} is damaged: it has no list of its parts ([Content_Types].xml).")
-        types = _read(archive, parts["[Content_Types].xml"], name).lower()
+        raw_types = _read(archive, parts["[Content_Types].xml"], name)
+        types = raw_types.lower()
         macros = b"macroenabled" in types or b"vbaproject" in types
         macros = macros or any(part.lower().endswith("vbaproject.bin") for part in parts)
-        xml_parts = [info for part, info in parts.items() if part.lower().endswith((".xml", ".rels"))]
-        contents = {info.filename: _read(archive, info, name) for info in xml_parts}
+        xml_parts = _xml_parts(list(parts), raw_types, name)
+        if any(parts[part].file_size > MAX_DOCUMENT_XML_BYTES for part in xml_parts):
+            raise WordUnreadable(f"{name} is refused: its text is too long to be a plan form.")
+        contents = {part: _read(archive, parts[part], name) for part in xml_parts}
         macros = macros or any(
             b"relationships/vbaproject" in content.lower()
             for part, content in contents.items()
@@ -137,17 +140,49 @@ def check_docx(data: bytes, name: str) -> None:
                     f"{name} is refused: its part {part} has a document type declaration (DTD), which Word never "
                     "writes and which can hide an entity bomb."
                 )
-        if parts["word/document.xml"].file_size > MAX_DOCUMENT_XML_BYTES:
-            raise WordUnreadable(f"{name} is refused: its text is too long to be a plan form.")
-        if _block_count(contents["word/document.xml"], name) > MAX_BLOCKS:
+        if sum(_block_count(content, name) for content in contents.values()) > MAX_BLOCKS:
             raise WordUnreadable(
                 f"{name} is refused: it has more than {MAX_BLOCKS:,} paragraphs and table cells, too long to be a "
                 "plan form."
             )
 
 
+def _xml_parts(names: list[str], content_types: bytes, name: str) -> list[str]:
+    """Every part that python-docx may parse as XML: by its name (.xml, .rels), or by the content
+    type the package gives it (an Override for the part, else the Default for its extension), so
+    that a main document renamed "word/main.bin" is checked like "word/document.xml"."""
+    from lxml import etree
+
+    if any(marker in content_types for marker in _DTD_MARKERS):
+        raise WordUnreadable(
+            f"{name} is refused: its part [Content_Types].xml has a document type declaration (DTD), which Word "
+            "never writes and which can hide an entity bomb."
+        )
+    try:
+        root = etree.fromstring(content_types, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as error:
+        raise WordUnreadable(f"{name} is damaged: it cannot be read (XMLSyntaxError: {error.msg}).") from None
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for element in root:
+        tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if tag == "Default":
+            defaults[element.get("Extension", "").lower()] = element.get("ContentType", "").lower()
+        elif tag == "Override":
+            overrides[element.get("PartName", "").lstrip("/").lower()] = element.get("ContentType", "").lower()
+    xml = []
+    for part in names:
+        if part.endswith("/"):
+            continue
+        lowered = part.lower()
+        content_type = overrides.get(lowered) or defaults.get(PurePosixPath(lowered).suffix.lstrip("."), "")
+        if lowered.endswith((".xml", ".rels")) or content_type.endswith("xml"):
+            xml.append(part)
+    return xml
+
+
 def _block_count(xml: bytes, name: str) -> int:
-    """The paragraphs and table cells of document.xml, counted by lxml (in C, by namespace, not by
+    """The paragraphs and table cells of an XML part, counted by lxml (in C, by namespace, not by
     prefix) before python-docx, which takes ~0.1 ms each, reads them: a small upload of a million
     empty paragraphs would keep a worker busy for minutes."""
     from lxml import etree

@@ -629,3 +629,42 @@ def test_a_form_of_more_paragraphs_than_any_plan_is_refused_before_it_is_read(pr
     with pytest.raises(WordUnreadable, match="more than 20,000 paragraphs and table cells"):
         read_upload(form, "endless.docx")
     assert time.monotonic() - started < 5
+
+
+def _main_part_renamed(change=lambda xml: xml) -> bytes:
+    """The document's body moved to "word/main.bin" (its relationship and content type follow), a
+    harmless empty "word/document.xml" left beside it: python-docx reads main.bin."""
+    members = _members(GOOD)
+    body = members.pop("word/document.xml")
+    members["word/document.xml"] = (
+        b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        b"<w:body/></w:document>"
+    )
+    members["word/main.bin"] = change(body)
+    members["_rels/.rels"] = members["_rels/.rels"].replace(b"word/document.xml", b"word/main.bin")
+    members["word/_rels/main.bin.rels"] = members.pop("word/_rels/document.xml.rels")
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b'PartName="/word/document.xml"', b'PartName="/word/main.bin"'
+    )
+    return _zip(members)
+
+
+def test_a_main_document_under_another_name_is_checked_like_document_xml():
+    import time
+
+    (plan,) = read_upload(_main_part_renamed(), "renamed.docx")
+    assert plan.values["previous_year_budget"] == Decimal(3000)  # it is what python-docx reads
+
+    def laughs(xml: bytes) -> bytes:
+        return b'<?xml version="1.0"?>' + LAUGHS + xml.split(b"?>", 1)[1].replace(b"3</w:t>", b"&lol9;</w:t>")
+
+    with pytest.raises(WordUnreadable, match=re.escape("its part word/main.bin has a document type declaration")):
+        read_upload(_main_part_renamed(laughs), "bomb.docx")
+
+    def endless(xml: bytes) -> bytes:
+        return xml.replace(b"<w:body>", b"<w:body>" + b"<w:p/>" * 300_000)
+
+    started = time.monotonic()
+    with pytest.raises(WordUnreadable, match="more than 20,000 paragraphs and table cells"):
+        read_upload(_main_part_renamed(endless), "endless.docx")
+    assert time.monotonic() - started < 5
