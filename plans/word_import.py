@@ -33,6 +33,7 @@ MAX_BYTES = 10 * 1024 * 1024  # one upload (a .docx or a .zip of them)
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bombs
 MAX_DOCUMENT_XML_BYTES = 10 * 1024 * 1024  # the text of one document (a long form is ~200 KB)
 MAX_BLOCKS = 20_000  # paragraphs and table cells of one document (a 40-page form has ~3,000)
+MAX_UPLOAD_BLOCKS = 100_000  # the same in all the documents of one .zip (~7 s of reading)
 MAX_FILES = 50  # documents in one .zip
 MAX_ENTRIES = 1000  # parts of one archive (a .docx has a few dozen; a .zip at most MAX_FILES)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted Office file (or an old .doc)
@@ -103,8 +104,9 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo | str, name: str) -> b
         raise WordUnreadable(f"{name} is compressed in a way Word does not use: save it again from Word.") from None
 
 
-def check_docx(data: bytes, name: str) -> None:
-    """Refuse, with a message saying why, a file that is not a plain Word document."""
+def check_docx(data: bytes, name: str) -> int:
+    """Refuse, with a message saying why, a file that is not a plain Word document; else its
+    number of paragraphs and table cells."""
     if len(data) > MAX_BYTES:
         raise WordUnreadable(f"{name}: {_size_message()}")
     with _open_zip(data, name) as archive:
@@ -140,11 +142,13 @@ def check_docx(data: bytes, name: str) -> None:
                     f"{name} is refused: its part {part} has a document type declaration (DTD), which Word never "
                     "writes and which can hide an entity bomb."
                 )
-        if sum(_block_count(content, name) for content in contents.values()) > MAX_BLOCKS:
+        blocks = sum(_block_count(content, name) for content in contents.values())
+        if blocks > MAX_BLOCKS:
             raise WordUnreadable(
                 f"{name} is refused: it has more than {MAX_BLOCKS:,} paragraphs and table cells, too long to be a "
                 "plan form."
             )
+        return blocks
 
 
 def _xml_parts(names: list[str], content_types: bytes, name: str) -> list[str]:
@@ -230,12 +234,18 @@ def documents_in(data: bytes, name: str) -> list[tuple[str, bytes]]:
                 "Nothing was imported."
             )
         found = []
+        blocks = 0
         for info in members:
             member_name = _member_name(info)
             if info.file_size > MAX_BYTES:
                 raise WordUnreadable(f"{member_name} in {name}: {_size_message()}")
             member = _read(archive, info, f"{member_name} in {name}")
-            check_docx(member, member_name)
+            blocks += check_docx(member, member_name)
+            if blocks > MAX_UPLOAD_BLOCKS:
+                raise WordUnreadable(
+                    f"The documents in {name} have more than {MAX_UPLOAD_BLOCKS:,} paragraphs and table cells in "
+                    "all: upload fewer at a time."
+                )
             found.append((member_name, member))
         return found
 

@@ -668,3 +668,17 @@ def test_a_main_document_under_another_name_is_checked_like_document_xml():
     with pytest.raises(WordUnreadable, match="more than 20,000 paragraphs and table cells"):
         read_upload(_main_part_renamed(endless), "endless.docx")
     assert time.monotonic() - started < 5
+
+
+def test_a_zip_of_long_documents_is_refused_when_they_are_too_long_in_all():
+    """Each under the limit for one document, together more than an upload may make the server
+    read (50 of them would take over a minute)."""
+    import time
+
+    each = word_import.MAX_UPLOAD_BLOCKS // 5 - 1000
+    assert each < word_import.MAX_BLOCKS
+    long_form = _with_document_xml(b"<w:body>", b"<w:body>" + b"<w:p/>" * each)
+    started = time.monotonic()
+    with pytest.raises(WordUnreadable, match="more than 100,000 paragraphs and table cells in all"):
+        read_upload(_zip({f"form{index}.docx": long_form for index in range(6)}), "forms.zip")
+    assert time.monotonic() - started < 5
