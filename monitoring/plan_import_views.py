@@ -52,7 +52,11 @@ def plan_import_upload(request: HttpRequest) -> HttpResponse:
                     token = secrets.token_hex(16)
                     default_storage.save(_stored_name(token), ContentFile(data))
                     pending = request.session.get(SESSION_KEY, {})
-                    pending = dict(list(pending.items())[-4:])
+                    forgotten = list(pending)[:-4]
+                    for old in forgotten:  # an upload the session forgets can never be confirmed
+                        if TOKEN.match(old):
+                            default_storage.delete(_stored_name(old))
+                    pending = {key: value for key, value in pending.items() if key not in forgotten}
                     pending[token] = {"area": area.pk, "year": str(year) if year else "", "name": name}
                     request.session[SESSION_KEY] = pending
                 return render(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,8 +31,19 @@ from recovery.rag import OnTarget
 
 MAX_BYTES = 10 * 1024 * 1024  # one upload (a .docx or a .zip of them)
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bombs
+MAX_DOCUMENT_XML_BYTES = 10 * 1024 * 1024  # the text of one document (a long form is ~200 KB)
+MAX_BLOCKS = 20_000  # paragraphs and table cells of one document (a 40-page form has ~3,000)
+MAX_UPLOAD_BLOCKS = 100_000  # the same in all the documents of one .zip (~7 s of reading)
 MAX_FILES = 50  # documents in one .zip
+MAX_ENTRIES = 1000  # parts of one archive (a .docx has a few dozen; a .zip at most MAX_FILES)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted Office file (or an old .doc)
+WORD_MAIN = b"wordprocessingml.document.main+xml"
+WORD_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+# A DTD is how an XML file declares entities (the "billion laughs" bomb, a file read from the
+# server); Word never writes one, so a part that has one is refused before anything parses it.
+_DTD_MARKERS = tuple(
+    marker.encode(encoding) for marker in ("<!DOCTYPE", "<!ENTITY") for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
 
 
 class WordUnreadable(ValueError):
@@ -45,34 +57,153 @@ def _size_message() -> str:
     return f"The file is larger than the {MAX_BYTES // (1024 * 1024)} MB limit."
 
 
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's own name: a path in the archive (../, absolute, Windows) is only ever a name,
+    nothing is unpacked to disk."""
+    return PurePosixPath(info.filename.replace("\\", "/")).name
+
+
 def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:
+    """The archive, once its directory shows nothing that cannot or must not be read: too many
+    parts, encrypted or oddly compressed parts, or more than MAX_UNCOMPRESSED_BYTES in all."""
     if data[:8] == OLE_MAGIC:
         raise WordUnreadable(
             f"{name} is password-protected (or an old Word .doc file): remove the password or save it as .docx."
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError):
         raise WordUnreadable(f"{name} is not a Word document (.docx) or a .zip of them.") from None
-    if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
+    problem = ""
+    if len(entries) > MAX_ENTRIES:
+        problem = (
+            f"{name} holds too many parts ({len(entries):,}) to be a Word document or a .zip of them: it is refused."
+        )
+    elif any(info.flag_bits & 0x1 for info in entries):
+        problem = f"{name} is password-protected: remove the password and upload it again."
+    elif any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in entries):
+        problem = f"{name} is compressed in a way Word does not use: save it again from Word (or zip it again)."
+    elif sum(info.file_size for info in entries) > MAX_UNCOMPRESSED_BYTES:
+        problem = f"{name} is too large once uncompressed: it is refused."
+    if problem:
         archive.close()
-        raise WordUnreadable(f"{name} is too large once uncompressed: it is refused.")
+        raise WordUnreadable(problem)
     return archive
 
 
-def check_docx(data: bytes, name: str) -> None:
-    """Refuse, with a message saying why, a file that is not a plain Word document."""
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo | str, name: str) -> bytes:
+    """A part of the archive; a damaged one (a wrong checksum, cut short) says so."""
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as error:
+        raise WordUnreadable(f"{name} is damaged and cannot be read ({type(error).__name__}).") from None
+    except RuntimeError:  # zipfile's "password required"
+        raise WordUnreadable(f"{name} is password-protected: remove the password and upload it again.") from None
+    except NotImplementedError:
+        raise WordUnreadable(f"{name} is compressed in a way Word does not use: save it again from Word.") from None
+
+
+def check_docx(data: bytes, name: str) -> int:
+    """Refuse, with a message saying why, a file that is not a plain Word document; else its
+    number of paragraphs and table cells."""
     if len(data) > MAX_BYTES:
         raise WordUnreadable(f"{name}: {_size_message()}")
     with _open_zip(data, name) as archive:
-        names = set(archive.namelist())
-        if "word/document.xml" not in names:
+        parts = {info.filename: info for info in archive.infolist()}
+        if "word/document.xml" not in parts:
             raise WordUnreadable(f"{name} is not a Word document (.docx).")
-        types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-        if b"macroEnabled" in types or any(item.lower().endswith("vbaproject.bin") for item in names):
+        if "[Content_Types].xml" not in parts:
+            raise WordUnreadable(f"{name} is damaged: it has no list of its parts ([Content_Types].xml).")
+        raw_types = _read(archive, parts["[Content_Types].xml"], name)
+        types = raw_types.lower()
+        macros = b"macroenabled" in types or b"vbaproject" in types
+        macros = macros or any(part.lower().endswith("vbaproject.bin") for part in parts)
+        xml_parts = _xml_parts(list(parts), raw_types, name)
+        if any(parts[part].file_size > MAX_DOCUMENT_XML_BYTES for part in xml_parts):
+            raise WordUnreadable(f"{name} is refused: its text is too long to be a plan form.")
+        contents = {part: _read(archive, parts[part], name) for part in xml_parts}
+        macros = macros or any(
+            b"relationships/vbaproject" in content.lower()
+            for part, content in contents.items()
+            if part.endswith(".rels")
+        )
+        if macros:
             raise WordUnreadable(
                 f"{name} is a macro-enabled document (.docm): macros are refused. Save it as a Word document (.docx)."
             )
+        if WORD_MAIN not in types:
+            if b"template.main+xml" in types:
+                raise WordUnreadable(f"{name} is a Word template (.dotx): save it as a Word document (.docx).")
+            raise WordUnreadable(f"{name} is damaged: it cannot be read (its list of parts names no Word document).")
+        for part, content in contents.items():
+            if any(marker in content for marker in _DTD_MARKERS):
+                raise WordUnreadable(
+                    f"{name} is refused: its part {part} has a document type declaration (DTD), which Word never "
+                    "writes and which can hide an entity bomb."
+                )
+        blocks = sum(_block_count(content, name) for content in contents.values())
+        if blocks > MAX_BLOCKS:
+            raise WordUnreadable(
+                f"{name} is refused: it has more than {MAX_BLOCKS:,} paragraphs and table cells, too long to be a "
+                "plan form."
+            )
+        return blocks
+
+
+def _xml_parts(names: list[str], content_types: bytes, name: str) -> list[str]:
+    """Every part that python-docx may parse as XML: by its name (.xml, .rels), or by the content
+    type the package gives it (an Override for the part, else the Default for its extension), so
+    that a main document renamed "word/main.bin" is checked like "word/document.xml"."""
+    from lxml import etree
+
+    if any(marker in content_types for marker in _DTD_MARKERS):
+        raise WordUnreadable(
+            f"{name} is refused: its part [Content_Types].xml has a document type declaration (DTD), which Word "
+            "never writes and which can hide an entity bomb."
+        )
+    try:
+        root = etree.fromstring(content_types, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as error:
+        raise WordUnreadable(f"{name} is damaged: it cannot be read (XMLSyntaxError: {error.msg}).") from None
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for element in root:
+        tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if tag == "Default":
+            defaults[element.get("Extension", "").lower()] = element.get("ContentType", "").lower()
+        elif tag == "Override":
+            overrides[element.get("PartName", "").lstrip("/").lower()] = element.get("ContentType", "").lower()
+    xml = []
+    for part in names:
+        if part.endswith("/"):
+            continue
+        lowered = part.lower()
+        content_type = overrides.get(lowered) or defaults.get(PurePosixPath(lowered).suffix.lstrip("."), "")
+        if lowered.endswith((".xml", ".rels")) or content_type.endswith("xml"):
+            xml.append(part)
+    return xml
+
+
+def _block_count(xml: bytes, name: str) -> int:
+    """The paragraphs and table cells of an XML part, counted by lxml (in C, by namespace, not by
+    prefix) before python-docx, which takes ~0.1 ms each, reads them: a small upload of a million
+    empty paragraphs would keep a worker busy for minutes."""
+    from lxml import etree
+
+    tags = (f"{{{WORD_NAMESPACE}}}p", f"{{{WORD_NAMESPACE}}}tc")
+    count = 0
+    try:
+        for _event, element in etree.iterparse(
+            io.BytesIO(xml), events=("end",), tag=tags, resolve_entities=False, no_network=True
+        ):
+            count += 1
+            element.clear(keep_tail=True)
+            if count > MAX_BLOCKS:
+                break
+    except etree.XMLSyntaxError as error:
+        raise WordUnreadable(f"{name} is damaged: it cannot be read (XMLSyntaxError: {error.msg}).") from None
+    return count
 
 
 def documents_in(data: bytes, name: str) -> list[tuple[str, bytes]]:
@@ -96,19 +227,26 @@ def documents_in(data: bytes, name: str) -> list[tuple[str, bytes]]:
             raise WordUnreadable(f"{name} is not a Word document (.docx) or a .zip of them.")
         if len(members) > MAX_FILES:
             raise WordUnreadable(f"{name} holds more than {MAX_FILES} files: upload fewer at a time.")
-        others = [info.filename for info in members if PurePosixPath(info.filename).suffix.lower() != ".docx"]
+        others = [info.filename for info in members if PurePosixPath(_member_name(info)).suffix.lower() != ".docx"]
         if others:
             raise WordUnreadable(
                 f"{name} holds files that are not Word documents (.docx): {', '.join(others[:5])}. "
                 "Nothing was imported."
             )
         found = []
+        blocks = 0
         for info in members:
+            member_name = _member_name(info)
             if info.file_size > MAX_BYTES:
-                raise WordUnreadable(f"{info.filename} in {name}: {_size_message()}")
-            member = archive.read(info)
-            check_docx(member, info.filename)
-            found.append((PurePosixPath(info.filename).name, member))
+                raise WordUnreadable(f"{member_name} in {name}: {_size_message()}")
+            member = _read(archive, info, f"{member_name} in {name}")
+            blocks += check_docx(member, member_name)
+            if blocks > MAX_UPLOAD_BLOCKS:
+                raise WordUnreadable(
+                    f"The documents in {name} have more than {MAX_UPLOAD_BLOCKS:,} paragraphs and table cells in "
+                    "all: upload fewer at a time."
+                )
+            found.append((member_name, member))
         return found
 
 
@@ -153,34 +291,55 @@ class Grid:
     where: str
 
 
-def _is_italic(paragraph: Any) -> bool:
+# A tab and a no-break space are spaces; Unicode's line and paragraph separators are line breaks.
+_PARAGRAPH_TEXT = str.maketrans({"\t": " ", "\xa0": " ", "\u2028": "\n", "\u2029": "\n"})
+
+
+class _Styles:
+    """The paragraph styles of a document, looked up once: python-docx's ``paragraph.style``
+    searches every style of the document for each paragraph (5,000 paragraphs took 53 s)."""
+
+    def __init__(self, document: Any) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        self._by_id: dict[str, tuple[str, bool]] = {}
+        for style in document.styles:
+            if style.type == WD_STYLE_TYPE.PARAGRAPH and style.style_id:
+                self._by_id[style.style_id] = (style.name or "", bool(style.font.italic))
+        default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        self._default = (default.name or "", bool(default.font.italic)) if default is not None else ("", False)
+
+    def of(self, paragraph: Any) -> tuple[str, bool]:
+        """The paragraph's style: its name, and whether the style is italic."""
+        return self._by_id.get(paragraph._p.style or "", self._default)
+
+
+def _is_italic(paragraph: Any, style_italic: bool) -> bool:
     runs = [run for run in paragraph.runs if run.text.strip()]
     if not runs:
         return False
-    style_italic = bool(paragraph.style is not None and paragraph.style.font.italic)
     return all(run.italic or (run.italic is None and style_italic) for run in runs)
 
 
-def _is_bullet(paragraph: Any) -> bool:
-    style = paragraph.style.name if paragraph.style is not None else ""
+def _is_bullet(paragraph: Any, style: str) -> bool:
     if "List Bullet" in style or style == "List Paragraph":
         return True
     p_pr = paragraph._p.pPr
     return p_pr is not None and p_pr.numPr is not None and "Number" not in style
 
 
-def _para(paragraph: Any, where: str) -> Para:
-    style = paragraph.style.name if paragraph.style is not None else ""
+def _para(paragraph: Any, where: str, styles: _Styles) -> Para:
+    style, style_italic = styles.of(paragraph)
     return Para(
-        text=paragraph.text.replace("\t", " ").replace("\xa0", " "),
+        text=paragraph.text.translate(_PARAGRAPH_TEXT),
         where=where,
-        italic=_is_italic(paragraph),
-        bullet=_is_bullet(paragraph),
+        italic=_is_italic(paragraph, style_italic),
+        bullet=_is_bullet(paragraph, style),
         heading=style.startswith("Heading") or style == "Title",
     )
 
 
-def _grid(table: Any, where: str) -> Grid:
+def _grid(table: Any, where: str, styles: _Styles) -> Grid:
     rows = []
     for row_number, row in enumerate(table.rows, start=1):
         cells: list[Cell] = []
@@ -190,12 +349,12 @@ def _grid(table: Any, where: str) -> Grid:
                 continue
             seen.add(id(cell._tc))
             cell_where = f"{where}, row {row_number}, cell {column_number}"
-            cells.append(Cell(list(_blocks(cell.iter_inner_content(), cell_where)), cell_where))
+            cells.append(Cell(list(_blocks(cell.iter_inner_content(), cell_where, styles)), cell_where))
         rows.append(cells)
     return Grid(rows, where)
 
 
-def _blocks(items: Iterator[Any], where: str) -> Iterator[Para | Grid]:
+def _blocks(items: Iterator[Any], where: str, styles: _Styles) -> Iterator[Para | Grid]:
     from docx.table import Table
 
     paragraphs = tables = 0
@@ -203,22 +362,22 @@ def _blocks(items: Iterator[Any], where: str) -> Iterator[Para | Grid]:
     for item in items:
         if isinstance(item, Table):
             tables += 1
-            yield _grid(item, f"{inside}table {tables}" if where else f"table {tables}")
+            yield _grid(item, f"{inside}table {tables}" if where else f"table {tables}", styles)
         else:
             paragraphs += 1
-            yield _para(item, f"{inside}paragraph {paragraphs}" if where else f"paragraph {paragraphs}")
+            yield _para(item, f"{inside}paragraph {paragraphs}" if where else f"paragraph {paragraphs}", styles)
 
 
-def read_blocks(data: bytes) -> list[Para | Grid]:
+def read_blocks(data: bytes, name: str = "The document") -> list[Para | Grid]:
     from docx import Document
 
     try:
         document = Document(io.BytesIO(data))
-        return list(_blocks(document.iter_inner_content(), ""))
+        return list(_blocks(document.iter_inner_content(), "", _Styles(document)))
     except WordUnreadable:
         raise
     except Exception as error:  # python-docx and lxml raise many kinds of error for a damaged file
-        raise WordUnreadable(f"The document cannot be read ({type(error).__name__}).") from None
+        raise WordUnreadable(f"{name} is damaged: it cannot be read ({type(error).__name__}).") from None
 
 
 def block_lines(blocks: list[Any]) -> list[str]:
@@ -560,6 +719,17 @@ def _is_label_text(text: str) -> bool:
     )
 
 
+def _inline_hit(cell: Cell, label: str) -> _Hit | None:
+    """A cell that holds "Label: value" (a label the form knows, then its answer)."""
+    head, colon, tail = label.partition(":")
+    if not colon or not tail.strip() or len(head) >= 80 or not _is_label_text(head):
+        return None
+    first = next(index for index, block in enumerate(cell.blocks) if isinstance(block, Para) and block.text.strip())
+    paragraph = cell.blocks[first]
+    answer = Para(paragraph.text.partition(":")[2].strip(), paragraph.where, paragraph.italic, paragraph.bullet)
+    return _Hit(label=head, key=label_key(head), value_blocks=[answer, *cell.blocks[first + 1 :]], where=cell.where)
+
+
 def _table_hits(grid: Grid, quarter: Quarter | None) -> tuple[list[tuple[_Hit, Quarter | None]], Quarter | None]:
     """Every label cell of a table, with the value next to it (or below it), and the quarter each
     is under (a "QUARTER 2 (to 30/09/23)" row starts a quarter); and the quarter at the end."""
@@ -573,6 +743,10 @@ def _table_hits(grid: Grid, quarter: Quarter | None) -> tuple[list[tuple[_Hit, Q
             marker = _quarter_of(label) if label else None
             if marker is not None and len(row) <= 2:
                 quarter = marker
+                continue
+            inline = _inline_hit(cell, label)
+            if inline is not None:  # "Service area: Children's Staffing" in one cell
+                hits.append((inline, quarter))
                 continue
             if not label or not _is_label_text(label):
                 continue
@@ -1016,7 +1190,7 @@ def _year(
 def read_plan(data: bytes, name: str) -> ReadPlan:
     """Read one filled-in plan form. Raises WordUnreadable if the file cannot be read at all."""
     check_docx(data, name)
-    reader = _Reader(read_blocks(data), name)
+    reader = _Reader(read_blocks(data, name), name)
     try:
         reader.scan()
         return _assemble(reader)

@@ -295,3 +295,17 @@ def test_a_control_character_already_stored_does_not_break_the_workbooks(client,
         texts = [cell for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row]
         assert not any(isinstance(text, str) and control in text for text in texts)
     assert xml_safe(f"one{control}two") in {"one\ntwo", "onetwo"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("separator", ["\u2029", "\u2028"])
+def test_a_unicode_line_or_paragraph_separator_already_stored_does_not_break_the_pdf(stored, separator):
+    """U+2029 (a paragraph separator, from a Word document or a paste) made WeasyPrint fail an
+    assertion where a line wrapped beside it: the plan's PDF and the committee pack crashed."""
+    plan, _figures = stored
+    long_text = ("Recruitment of permanent social workers " * 6 + separator + " ") * 8
+    DeficitRecoveryPlan.objects.filter(pk=plan.pk).update(context=long_text, actions=long_text)
+    report = selectors.report_for("plan", {"plan_id": plan.pk})
+    assert renderers.render_pdf(report).startswith(b"%PDF")
+    pack = renderers.render_pack_pdf(title="Pack", period="Q2 2023/24", organisation="Council", reports=[report])
+    assert pack.startswith(b"%PDF")

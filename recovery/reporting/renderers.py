@@ -121,10 +121,17 @@ def _rag_css() -> str:
     return "\n".join(line for line in css.splitlines() if line.startswith((".rag", ".visually-hidden")))
 
 
+def _weasyprint_safe(html: str) -> str:
+    """The HTML without U+2029 (PARAGRAPH SEPARATOR): WeasyPrint fails an assertion where a line
+    wraps beside one. A newline is what HTML makes of it anyway (white space), in text and in
+    attributes alike."""
+    return html.replace("\u2029", "\n")
+
+
 def render_pdf(report: Report) -> bytes:
     from weasyprint import HTML
 
-    html = report_html_for_pdf(report)
+    html = _weasyprint_safe(report_html_for_pdf(report))
     document = HTML(string=html, url_fetcher=_refusing_fetcher(), base_url=None)
     # Tagged PDF/UA-1: structure tree, /Lang from <html lang>, title shown by viewers. Title,
     # author and subject come from the document's <title> and <meta> elements.
@@ -153,7 +160,9 @@ def render_pack_pdf(*, title: str, period: str, organisation: str, reports: list
             "footer": _css_string(f"{period} · produced {generated_at:%d/%m/%Y %H:%M}"),
         },
     )
-    pdf: bytes = HTML(string=html, url_fetcher=_refusing_fetcher(), base_url=None).write_pdf(pdf_variant="pdf/ua-1")
+    pdf: bytes = HTML(string=_weasyprint_safe(html), url_fetcher=_refusing_fetcher(), base_url=None).write_pdf(
+        pdf_variant="pdf/ua-1"
+    )
     return pdf
 
 

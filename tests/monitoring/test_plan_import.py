@@ -350,3 +350,95 @@ def test_the_year_can_be_given_when_the_labels_print_none(demo, client):
         Decimal(120000),
         Decimal(110000),
     )
+
+
+def _hostile_files() -> list[tuple[str, bytes, str]]:
+    from tests.plans import test_word_import as made
+
+    form = build_form(seed_entries()[2])
+    return [
+        ("laughs.docx", made._with_document_xml(b"3</w:t>", b"&lol9;</w:t>", made.LAUGHS), "document type declaration"),
+        ("locked.zip", made._patched(made._zip({"a.docx": form}), flag=1), "password-protected"),
+        ("aes.zip", made._patched(made._zip({"a.docx": form}), central=99, local=99), "compressed in a way"),
+        ("bad-crc.zip", made._bad_crc(made._stored_zip({"a.docx": form})), "is damaged"),
+        ("hidden-macros.docx", made._vba_by_relationship(), "macro-enabled"),
+        ("inner.zip", _zip({"forms.zip": _zip({"a.docx": form})}), "forms.zip"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_hostile_uploads_get_a_message_not_an_error_page_and_store_nothing(demo, client, tmp_path, index):
+    name, data, message = _hostile_files()[index]
+    _take_out(_demo_plan(seed_entries()[2]))  # so that the good form beside it would import
+    client.force_login(User.objects.get(username="manager"))
+    area = ServiceArea.objects.get(name="Children’s Staffing")
+    counts = (DeficitRecoveryPlan.objects.count(), Milestone.objects.count(), PlanUpdate.objects.count())
+
+    response = _upload(client, area, name, data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+    good, bad = tmp_path / "good.docx", tmp_path / name
+    good.write_bytes(build_form(seed_entries()[2]))
+    bad.write_bytes(data)
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_plan", str(good), str(bad), "--service-area", "Children’s Staffing", stdout=StringIO())
+    assert (DeficitRecoveryPlan.objects.count(), Milestone.objects.count(), PlanUpdate.objects.count()) == counts
+
+
+def test_the_preview_lists_what_was_not_found_and_every_problem(demo, client):
+    import re
+
+    from docx import Document
+
+    document = Document()
+    table = document.add_table(rows=0, cols=2)
+    for label, value in (
+        ("24/25 Budget £'000", "about thirty thousand"),
+        ("24/25 Outturn £'000", "120"),
+        ("25/26 Budget £'000", "110"),
+    ):
+        row = table.add_row().cells
+        row[0].text, row[1].text = label, value
+    milestones = document.add_table(rows=2, cols=3)
+    for cell, text in zip(milestones.rows[0].cells, ("Milestone details", "£", "Date"), strict=True):
+        cell.text = text
+    for cell, text in zip(milestones.rows[1].cells, ("Recruit", "lots", "when the moon is blue"), strict=True):
+        cell.text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    client.force_login(User.objects.get(username="manager"))
+    area = ServiceArea.objects.get(name="Children’s Staffing")
+
+    response = _upload(client, area, "thin.docx", buffer.getvalue())
+    assert response.status_code == 200  # warnings only: it can be imported
+    html = re.sub(r"\s+", " ", response.content.decode())
+    for field in ("Directorate", "Service director", "Context behind the pressure", "Actions to keep spend in line"):
+        assert re.search(rf"<th[^>]*>{re.escape(field)}</th> <td>Not found</td>", html), field
+    assert "no amount could be read: the text is kept as the note" in html
+    assert "&#x27;when the moon is blue&#x27; cannot be understood" in html
+    assert "&#x27;lots&#x27; cannot be read" in html
+    assert not DeficitRecoveryPlan.objects.filter(service_area=area, financial_year="2025/26").exists()
+
+
+def test_previews_never_confirmed_do_not_pile_up_in_storage(demo, client):
+    """Each good preview keeps its upload until it is confirmed; the session remembers the last
+    five, and an upload the session forgets is deleted with it (else every preview stays on disk)."""
+    from django.core.files.storage import default_storage
+
+    def stored() -> set[str]:
+        return set(default_storage.listdir("plan-uploads")[1]) if default_storage.exists("plan-uploads") else set()
+
+    before = stored()
+    client.force_login(User.objects.get(username="manager"))
+    area = ServiceArea.objects.get(name="Children’s Staffing")
+    form = build_form(seed_entries()[2])
+    tokens = []
+    for year in range(2030, 2038):
+        preview = _upload(client, area, "staffing.docx", form, year=f"{year}/{(year + 1) % 100:02d}")
+        assert preview.status_code == 200
+        tokens.append(preview.context["token"])
+    assert stored() - before == {f"{token}.bin" for token in tokens[-5:]}
+    done = client.post(reverse("monitoring:plan_import_confirm", args=[tokens[-1]]))
+    assert done.status_code == 302
+    assert stored() - before == {f"{token}.bin" for token in tokens[-5:-1]}

@@ -265,3 +265,12 @@ def test_text_that_xml_cannot_hold_is_dropped_not_a_crash(demo, client):
     assert response.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
     assert "Pasted from a PDFwith a vertical tab and a form feed." in text
+
+
+@pytest.mark.parametrize("organisation", ["Example Council", "Royal Borough of Testing & Sons"])
+def test_the_document_author_is_the_organisation(demo, settings, organisation):
+    settings.ORGANISATION_NAME = organisation
+    plan = DeficitRecoveryPlan.objects.get(tracker_ref="FRB/23/007")
+    properties = Document(io.BytesIO(render_docx(selectors.plan_report(plan=plan)))).core_properties
+    assert (properties.author, properties.language) == (organisation, "en-GB")
+    assert properties.title == f"Deficit Recovery Plan: {plan.service_area.name}"
