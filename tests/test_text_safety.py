@@ -27,23 +27,39 @@ from recovery.text import clean_text, xml_safe
 from tests.factories import MilestoneFactory, PlanUpdateFactory, SchemeFactory, SchemeQuarterFactory
 from tests.monitoring.tracker_helpers import scheme, xlsx
 
-CONTROLS = [chr(code) for code in range(0x20) if chr(code) not in "\t\n\r"]
+BREAKS = "\x0b\x0c\x85\u2028\u2029"
+CONTROLS = [chr(code) for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(code) not in "\t\n\r"]
+INVISIBLE = ["\u200b", "\ufeff"]
 
 
 # The rule ---------------------------------------------------------------------------------------
 
 
-@given(st.text())
-def test_clean_text_leaves_no_c0_control_but_tab_and_line_breaks(text):
+@given(st.text(st.one_of(st.characters(), st.sampled_from([*CONTROLS, *BREAKS, *INVISIBLE, "\u200d"]))))
+def test_clean_text_leaves_no_control_character_but_tab_and_line_breaks(text):
     cleaned = clean_text(text)
-    assert not any(character in cleaned for character in CONTROLS)
+    assert not any(character in cleaned for character in [*CONTROLS, *BREAKS, *INVISIBLE])
     assert clean_text(cleaned) == cleaned
-    # Nothing else changes: the printable text, in order, with a break for each VT/FF.
-    expected = "".join("\n" if c in "\x0b\x0c" else c for c in text if c not in CONTROLS or c in "\x0b\x0c")
+    # Nothing else changes: the printable text, in order, with a line feed for each break.
+    removed = set(CONTROLS + INVISIBLE) - set(BREAKS)
+    expected = "".join("\n" if c in BREAKS else c for c in text if c not in removed)
     assert cleaned == expected
 
 
-@pytest.mark.parametrize(("text", "cleaned"), [("a\x0bb", "a\nb"), ("a\x0cb", "a\nb"), ("a\x00\x01\x1fb", "ab")])
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("a\x0bb", "a\nb"),
+        ("a\x0cb", "a\nb"),
+        ("a\x00\x01\x1fb", "ab"),
+        ("a\x85b", "a\nb"),
+        ("a\u2028b\u2029c", "a\nb\nc"),
+        ("\ufeffCare\u200bhomes\x7f\x80\x9f", "Carehomes"),
+        ("it\x92s", "its"),
+        ("\U0001f468\u200d\U0001f469", "\U0001f468\u200d\U0001f469"),  # a zero-width joiner is kept
+        ("Müller – £1,000 · ½", "Müller – £1,000 · ½"),
+    ],
+)
 def test_clean_text_examples(text, cleaned):
     assert clean_text(text) == cleaned
 
