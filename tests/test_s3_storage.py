@@ -52,3 +52,19 @@ def test_a_removed_attachment_leaves_the_bucket(s3, plan, manager, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         services.attachment_delete(attachment=attachment, user=manager)
     assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+def test_uploads_never_imported_are_cleaned_from_the_bucket_too(s3, db):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from monitoring.upload_cleanup import uploads_clean
+
+    old = default_storage.save("tracker-uploads/old.xlsx", ContentFile(b"x"))
+    keep = default_storage.save("plan-attachments/1/minutes.pdf", ContentFile(b"y"))
+    assert uploads_clean(older_than=timedelta(hours=1)).deleted == []  # just written: kept
+    run = uploads_clean(older_than=timedelta(0))
+    assert run.deleted == [old]
+    assert [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == [keep]
