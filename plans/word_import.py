@@ -623,6 +623,11 @@ class FieldResult:
     text: str = ""  # as read from the document
     shown: str = ""  # as the plan will hold it
 
+    @property
+    def blank(self) -> bool:
+        """The label is on the form but nothing was written beside it."""
+        return self.found and not self.text.strip()
+
 
 @dataclass
 class MilestoneRow:

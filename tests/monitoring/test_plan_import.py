@@ -421,6 +421,27 @@ def test_the_preview_lists_what_was_not_found_and_every_problem(demo, client):
     assert not DeficitRecoveryPlan.objects.filter(service_area=area, financial_year="2025/26").exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"), [("", "Found, left blank"), ("   ", "Found, left blank"), ("FRB/25/001", "Found")]
+)
+def test_the_preview_tells_a_label_left_blank_from_one_answered(demo, client, value, shown):
+    import re
+
+    from docx import Document
+
+    document = Document()
+    row = document.add_table(rows=1, cols=2).rows[0].cells
+    row[0].text, row[1].text = "Combined Tracker Ref", value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    client.force_login(User.objects.get(username="manager"))
+    area = ServiceArea.objects.get(name="Children’s Staffing")
+    html = re.sub(r"\s+", " ", _upload(client, area, "blank.docx", buffer.getvalue()).content.decode())
+    cell = re.search(r"<th[^>]*>Combined tracker ref[^<]*</th> <td>([^<]*)</td>", html, re.IGNORECASE)
+    assert cell is not None
+    assert cell.group(1) == shown
+
+
 def test_previews_never_confirmed_do_not_pile_up_in_storage(demo, client):
     """Each good preview keeps its upload until it is confirmed; the session remembers the last
     five, and an upload the session forgets is deleted with it (else every preview stays on disk)."""
