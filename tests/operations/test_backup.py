@@ -6,6 +6,7 @@ damaged archives are refused in one line with the live database untouched; archi
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -19,13 +20,15 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from monitoring.models import SchemeQuarter
+from monitoring.models import PlanUpdate, SchemeQuarter
 from monitoring.services import scheme_quarter_save
 from plans import services as plan_services
 from plans.models import Attachment, DeficitRecoveryPlan
@@ -320,3 +323,80 @@ def test_figures_survive_exactly(world, settings, tmp_path):
     new_machine(settings, tmp_path)
     restore(archive)
     assert sorted(SchemeQuarter.objects.values_list("ytd_actual", flat=True)) == figures
+
+
+# A backup made by an older version (fewer migrations) ----------------------------------------------
+
+# What monitoring's last two migrations added: four columns of a quarterly update (and of its
+# history), and the quarter's commentary (two tables).
+NEWER_FIELDS = {"dmt_decision", "dmt_comments", "dmt_decided_by", "dmt_decided_at"}
+NEWER_TABLES = {"monitoring.quartercommentary", "monitoring.historicalquartercommentary"}
+NEWER_MIGRATIONS = ("0006", "0007")
+
+
+def as_made_before_the_newer_migrations(archive: Path, target: Path, *, keep_newer_fields: bool = False) -> Path:
+    """``archive`` as the version before monitoring 0006 would have written it (its manifest's
+    migrations, data and counts; with ``keep_newer_fields`` the data still has the newer columns,
+    which that schema cannot hold)."""
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+        objects = json.loads(tar.extractfile("data.json").read())
+    objects = [item for item in objects if item["model"] not in NEWER_TABLES]
+    if not keep_newer_fields:
+        for item in objects:
+            if item["model"] in ("monitoring.planupdate", "monitoring.historicalplanupdate"):
+                item["fields"] = {name: value for name, value in item["fields"].items() if name not in NEWER_FIELDS}
+    data = json.dumps(objects).encode()
+    manifest["migrations"]["monitoring"] = [
+        name for name in manifest["migrations"]["monitoring"] if not name.startswith(NEWER_MIGRATIONS)
+    ]
+    manifest["tables"] = {label: count for label, count in manifest["tables"].items() if label not in NEWER_TABLES}
+    manifest["data"] = {"name": "data.json", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+    def change(name, content):
+        return {"manifest.json": json.dumps(manifest).encode(), "data.json": data}.get(name, content)
+
+    return rewrite(archive, target, change)
+
+
+def applied() -> set[tuple[str, str]]:
+    return set(MigrationRecorder(connection).applied_migrations())
+
+
+def test_a_backup_made_by_an_older_version_is_restored_then_migrated_to_this_one(world, settings, tmp_path):
+    """Its rows are loaded into the schema they were made with (this version's models have
+    columns that schema lacks), then the newer migrations run."""
+    before, data_before, history_before = counts(history=False), contents(), counts(history=True)
+    assert PlanUpdate.objects.exists()
+    migrations_before = applied()
+    older = as_made_before_the_newer_migrations(backup(tmp_path), tmp_path / "older.tar.gz")
+
+    new_machine(settings, tmp_path)
+    output = restore(older)
+
+    assert "verified against the manifest" in output
+    assert applied() == migrations_before  # brought up to this version's schema
+    assert counts(history=False) == before
+    assert counts(history=True) == history_before
+    assert contents() == data_before  # the newer columns have their defaults, as before
+    assert User.objects.get(username="manager").check_password(PASSWORD)
+    assert sorted(downloads(User.objects.get(username="manager")).values()) == sorted(FILE_CONTENTS)
+    User.objects.create_user("after-the-restore")  # the sequences carry on after the restored rows
+
+
+def test_data_that_cannot_be_loaded_is_refused_in_one_line_and_the_live_database_keeps_its_schema(world, tmp_path):
+    """The data does not fit the schema its manifest names: refused in one line (not a
+    traceback), the live rows, files and schema as they were, even with --replace."""
+    damaged = as_made_before_the_newer_migrations(backup(tmp_path), tmp_path / "bad.tar.gz", keep_newer_fields=True)
+    files_before = downloads(world["manager"])
+    before, migrations_before = table_counts(), applied()
+
+    with pytest.raises(CommandError) as refused:
+        restore(damaged, "--replace")
+
+    text = str(refused.value)
+    assert text.startswith("restore refused: the backup's data could not be loaded (")
+    assert "\n" not in text
+    assert applied() == migrations_before
+    assert table_counts() == before
+    assert downloads(world["manager"]) == files_before
