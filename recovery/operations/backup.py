@@ -170,6 +170,16 @@ def _add(tar: tarfile.TarFile, name: str, content: bytes) -> None:
     tar.addfile(info, io.BytesIO(content))
 
 
+def _snapshot() -> None:
+    """Make the transaction just begun read the whole database as it is now (a snapshot): on
+    PostgreSQL, read committed (the default) would read each table as it is at its own turn, so
+    a save made half-way through the dump could be in one table and not in another. (SQLite's
+    IMMEDIATE transaction already holds the write lock: saves wait for the dump.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
 def backup_create(*, directory: Path, output: Path | None = None) -> BackupResult:
     """Write a backup of the database and the stored files (see the module docstring)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -183,7 +193,10 @@ def backup_create(*, directory: Path, output: Path | None = None) -> BackupResul
         with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             with tempfile.TemporaryDirectory() as work:
                 dump = Path(work) / DATA
+                outermost = not connection.in_atomic_block
                 with transaction.atomic():
+                    if outermost:  # (inside a transaction already open, its isolation holds)
+                        _snapshot()
                     call_command("dumpdata", natural_foreign=True, exclude=EXCLUDE, output=str(dump), verbosity=0)
                 data = dump.read_bytes()
             tables = counts_in_data(json.loads(data))
