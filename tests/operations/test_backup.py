@@ -468,3 +468,30 @@ def test_a_backup_is_the_database_as_it_was_when_the_backup_began(world, tmp_pat
     assert "saved" in done  # the save went through, during or just after the backup
     assert "saved-during-the-backup" not in data
     assert "Created during the backup" not in data
+
+
+@pytest.mark.parametrize(
+    "table", ["plans.deficitrecoveryplan", "monitoring.historicalschemequarter", "auth.user_groups"]
+)
+@pytest.mark.parametrize("difference", [-1, 1])
+def test_a_restore_that_does_not_match_the_manifest_is_rolled_back(world, tmp_path, table, difference):
+    """The manifest's row counts are checked after loading (its checksums cannot tell a
+    manifest written wrong): any difference rolls back, even with --replace."""
+    archive = backup(tmp_path)
+    wrong = rewrite(
+        archive,
+        tmp_path / "wrong.tar.gz",
+        tamper_manifest(lambda manifest: manifest["tables"].update({table: manifest["tables"][table] + difference})),
+    )
+    files_before = downloads(world["manager"])
+    before = table_counts()
+
+    with pytest.raises(CommandError) as refused:
+        restore(wrong, "--replace")
+
+    text = str(refused.value)
+    assert f"does not match the manifest ({table}: " in text
+    assert "nothing was changed" in text
+    assert "\n" not in text
+    assert table_counts() == before
+    assert downloads(world["manager"]) == files_before
