@@ -181,7 +181,16 @@ def _snapshot() -> None:
 
 
 def backup_create(*, directory: Path, output: Path | None = None) -> BackupResult:
-    """Write a backup of the database and the stored files (see the module docstring)."""
+    """Write a backup of the database and the stored files (see the module docstring). A file
+    system error (no such folder, no permission, disk full) is a ``BackupError``: one line for
+    cron, no traceback, and no partial archive left behind."""
+    try:
+        return _backup_create(directory=directory, output=output)
+    except OSError as error:
+        raise BackupError(str(error).splitlines()[0] if str(error) else type(error).__name__) from error
+
+
+def _backup_create(*, directory: Path, output: Path | None) -> BackupResult:
     directory.mkdir(parents=True, exist_ok=True)
     path = output or directory / f"recovery-{timezone.localtime():%Y%m%d-%H%M%S}.tar.gz"
     if path.exists():

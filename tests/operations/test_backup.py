@@ -567,3 +567,38 @@ def test_the_drill_into_a_brand_new_database_in_another_process(world, tmp_path,
     # The same hashes (the tests hash with MD5, which the app's own settings do not check).
     assert restored["passwords"] == dict(User.objects.values_list("username", "password"))
     assert restored["files"] == files
+
+
+# A backup that cannot be written ----------------------------------------------------------------------
+
+
+def no_space(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("trouble", ["no such folder", "disk full"])
+def test_a_backup_that_cannot_be_written_fails_in_one_line_without_a_traceback(
+    world, tmp_path, monkeypatch, caplog, trouble
+):
+    """What cron mails: one line saying why (before, a 25-line traceback was logged with it)."""
+    target = tmp_path / "backups"
+    if trouble == "no such folder":
+        (tmp_path / "a-file").write_text("not a folder")
+        target = tmp_path / "a-file" / "backups"
+        expected = "Not a directory"
+    else:
+        monkeypatch.setattr("recovery.operations.backup._add", no_space)
+        expected = "No space left on device"
+
+    with pytest.raises(CommandError) as failed:
+        call_command("backup", "--dir", str(target), stdout=StringIO())
+
+    text = str(failed.value)
+    assert text.startswith("backup failed: ")
+    assert expected in text
+    assert "\n" not in text
+    assert not [record for record in caplog.records if record.exc_info]  # no traceback logged
+    if target.exists():
+        assert list(target.iterdir()) == []  # no partial archive left
