@@ -389,6 +389,10 @@ def backup_restore(*, path: Path, replace: bool = False) -> RestoreResult:
             raise BackupError(
                 f"the backup's data could not be loaded ({_reason(error)}); nothing was restored"
             ) from error
+        except OSError as error:  # the storage: not writable, full, gone
+            raise BackupError(
+                f"the files could not be written to the storage ({_reason(error)}); the database was left as it was"
+            ) from error
         finally:
             # This version's schema again, whatever happened (the data migrations run on the rows).
             call_command("migrate", verbosity=0, interactive=False)

@@ -602,3 +602,18 @@ def test_a_backup_that_cannot_be_written_fails_in_one_line_without_a_traceback(
     assert not [record for record in caplog.records if record.exc_info]  # no traceback logged
     if target.exists():
         assert list(target.iterdir()) == []  # no partial archive left
+
+
+def test_a_storage_that_cannot_be_written_fails_the_restore_in_one_line_and_loads_nothing(world, settings, tmp_path):
+    archive = backup(tmp_path)
+    call_command("flush", interactive=False, verbosity=0)
+    (tmp_path / "a-file").write_text("not a folder")
+    settings.MEDIA_ROOT = tmp_path / "a-file" / "media"
+
+    with pytest.raises(CommandError) as refused:
+        restore(archive)
+
+    text = str(refused.value)
+    assert text.startswith("restore refused: the files could not be written to the storage (")
+    assert "\n" not in text
+    assert sum(table_counts().values()) == 0
