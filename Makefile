@@ -51,9 +51,12 @@ run: demo
 	@echo "Serving at http://$(HOST):$(PORT)/ (sign in as manager, finance, executive or admin; password recovery-demo-2026)"
 	@# The background worker (large PDFs, imports): one process that never reloads on code
 	@# changes (restart make run for that) and ends with this recipe, even if it is killed.
+	@# The server runs in the background too, so that the shell is in `wait` (which a signal
+	@# interrupts) and `kill` of make (which passes SIGTERM on to this shell) stops both at once.
 	$(BIN)/python manage.py run_jobs --exit-with-parent & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	  $(BIN)/python manage.py runserver $(HOST):$(PORT) & server=$$!; \
+	  trap 'kill $$worker $$server 2>/dev/null' EXIT INT TERM; \
+	  wait $$server
 
 worker: install
 	$(BIN)/python manage.py run_jobs

@@ -3,8 +3,10 @@
 Within ``days`` before a quarter ends, each service manager whose plan has no submitted update
 for it is reminded that it is due; within ``days`` after, that it is overdue. Finance officers get
 one list of what is outstanding, including the plans nobody can be reminded about (no active
-manager with an e-mail address). Each reminder is logged under a unique key, so running the
-command again (or every day) never sends the same reminder twice.
+manager with an e-mail address); when no active finance officer has an e-mail address either,
+the run counts those plans as a failure (``ReminderRun.untold``), so cron reports it. Each
+reminder is logged under a unique key, so running the command again (or every day) never sends
+the same reminder twice.
 
 The log entry is committed before the e-mail is sent, and the e-mail is sent outside any
 transaction: a slow or dead mail server (``EMAIL_TIMEOUT`` bounds each wait) never holds a
@@ -42,6 +44,8 @@ class ReminderRun:
     failed: list[str] = field(default_factory=list)  # could not be sent: tried again next run
     unreachable: list[str] = field(default_factory=list)  # plans with no active manager to remind
     server_down: bool = False  # the mail server could not be reached: the rest were not tried
+    # Plans nobody can be reminded about, and no active finance officer with an address to tell.
+    untold: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -49,9 +53,19 @@ class ReminderRun:
             f"{len(self.sent)} reminder(s) sent, {len(self.skipped)} already sent before, "
             f"{len(self.failed)} could not be sent (tried again next run)."
         )
-        if self.unreachable:
+        if self.untold:
+            line += (
+                f" {len(self.unreachable)} plan(s) with no active manager to remind, and no active finance "
+                "officer with an e-mail address to tell."
+            )
+        elif self.unreachable:
             line += f" {len(self.unreachable)} plan(s) with no active manager to remind (listed for finance)."
         return line
+
+    @property
+    def failures(self) -> int:
+        """What went wrong: reminders not sent, and plans nobody was told about."""
+        return len(self.failed) + len(self.untold)
 
 
 # The message was refused (that address, that sender, that content): the server works, carry on.
@@ -152,7 +166,9 @@ def send_reminders(*, today: date, days: int = 14, base_url: str = "") -> Remind
                 body=render_to_string("emails/reminder_manager.txt", context),
                 run=run,
             )
-        if (plans and kind == ReminderLog.Kind.OVERDUE) or (plans and kind == ReminderLog.Kind.DUE):
+        if unreachable and not finance:
+            run.untold.extend(f"{plan.service_area.name} ({plan.pk})" for plan in unreachable)
+        if plans:
             context = {
                 "plans": plans,
                 "unreachable": unreachable,

@@ -12,8 +12,11 @@
 ``backup_restore`` checks the whole archive against its manifest before touching anything,
 refuses a database or storage that already holds data unless ``replace`` (which then replaces
 everything: never a merge), brings the schema to the backup's migrations, loads the data in one
-transaction, writes the files, verifies rows per table and file checksums against the manifest
-(any difference rolls the database back), then migrates to this version's schema.
+transaction with the models as they were at those migrations (a backup made by an older version
+has no values for this version's newer columns), writes the files, verifies rows per table and
+file checksums against the manifest (any difference rolls the database back), then migrates to
+this version's schema (also when the load failed, so the app is never left on an old schema).
+Data that cannot be loaded is refused in one line, like a damaged archive.
 """
 
 from __future__ import annotations
@@ -35,11 +38,16 @@ from typing import Any
 
 import django
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.db import connection, models, transaction
+from django.core.management.color import no_style
+from django.core.serializers.base import DeserializationError
+from django.core.serializers.python import Deserializer as PythonDeserializer
+from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import StateApps
 from django.utils import timezone
 
 FORMAT = "recovery-backup/1"
@@ -162,8 +170,27 @@ def _add(tar: tarfile.TarFile, name: str, content: bytes) -> None:
     tar.addfile(info, io.BytesIO(content))
 
 
+def _snapshot() -> None:
+    """Make the transaction just begun read the whole database as it is now (a snapshot): on
+    PostgreSQL, read committed (the default) would read each table as it is at its own turn, so
+    a save made half-way through the dump could be in one table and not in another. (SQLite's
+    IMMEDIATE transaction already holds the write lock: saves wait for the dump.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
 def backup_create(*, directory: Path, output: Path | None = None) -> BackupResult:
-    """Write a backup of the database and the stored files (see the module docstring)."""
+    """Write a backup of the database and the stored files (see the module docstring). A file
+    system error (no such folder, no permission, disk full) is a ``BackupError``: one line for
+    cron, no traceback, and no partial archive left behind."""
+    try:
+        return _backup_create(directory=directory, output=output)
+    except OSError as error:
+        raise BackupError(str(error).splitlines()[0] if str(error) else type(error).__name__) from error
+
+
+def _backup_create(*, directory: Path, output: Path | None) -> BackupResult:
     directory.mkdir(parents=True, exist_ok=True)
     path = output or directory / f"recovery-{timezone.localtime():%Y%m%d-%H%M%S}.tar.gz"
     if path.exists():
@@ -175,7 +202,10 @@ def backup_create(*, directory: Path, output: Path | None = None) -> BackupResul
         with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             with tempfile.TemporaryDirectory() as work:
                 dump = Path(work) / DATA
+                outermost = not connection.in_atomic_block
                 with transaction.atomic():
+                    if outermost:  # (inside a transaction already open, its isolation holds)
+                        _snapshot()
                     call_command("dumpdata", natural_foreign=True, exclude=EXCLUDE, output=str(dump), verbosity=0)
                 data = dump.read_bytes()
             tables = counts_in_data(json.loads(data))
@@ -350,13 +380,22 @@ def backup_restore(*, path: Path, replace: bool = False) -> RestoreResult:
         targets = _migration_targets(manifest)
         _refuse_unless_empty(replace=replace)
         executor = MigrationExecutor(connection)
-        if executor.migration_plan(targets):
-            executor.migrate(targets)
-        with tempfile.TemporaryDirectory() as work:
-            dump = Path(work) / DATA
-            dump.write_bytes(archive.data())
-            files = _load(archive, dump, manifest)
-        call_command("migrate", verbosity=0, interactive=False)
+        try:
+            if executor.migration_plan(targets):
+                executor.migrate(targets)
+            state = executor.loader.project_state([(app, name) for app, name in targets if name is not None])
+            files = _load(archive, archive.data(), manifest, state.apps)
+        except (DatabaseError, DeserializationError, FieldDoesNotExist, ValueError, LookupError) as error:
+            raise BackupError(
+                f"the backup's data could not be loaded ({_reason(error)}); nothing was restored"
+            ) from error
+        except OSError as error:  # the storage: not writable, full, gone
+            raise BackupError(
+                f"the files could not be written to the storage ({_reason(error)}); the database was left as it was"
+            ) from error
+        finally:
+            # This version's schema again, whatever happened (the data migrations run on the rows).
+            call_command("migrate", verbosity=0, interactive=False)
     finally:
         archive.close()
     return RestoreResult(
@@ -364,14 +403,73 @@ def backup_restore(*, path: Path, replace: bool = False) -> RestoreResult:
     )
 
 
-def _load(archive: Archive, dump: Path, manifest: dict[str, Any]) -> int:
+class _DeserializerAt(PythonDeserializer):
+    """Django's deserializer with the models as they were at the backup's migrations (the data
+    is loaded into that schema, then migrated), not as they are in this version's code."""
+
+    def __init__(self, objects: list[dict[str, Any]], *, state_apps: StateApps, **options: Any) -> None:
+        super().__init__(objects, **options)
+        self.state_apps = state_apps
+        # Natural keys are looked up through the models' managers (kept in the migration state),
+        # and the user manager's lookup reads the model's USERNAME_FIELD, which the state lacks.
+        for model in state_apps.get_models():
+            try:
+                current = apps.get_model(model._meta.label)
+            except LookupError:
+                continue
+            if hasattr(current, "USERNAME_FIELD") and not hasattr(model, "USERNAME_FIELD"):
+                model.USERNAME_FIELD = current.USERNAME_FIELD  # type: ignore[attr-defined]
+
+    def _get_model_from_node(self, model_identifier: str) -> type[models.Model]:
+        try:
+            model: type[models.Model] = self.state_apps.get_model(model_identifier)
+        except (LookupError, TypeError, ValueError):
+            raise DeserializationError(f"Invalid model identifier: {model_identifier}") from None
+        return model
+
+
+def _load_rows(data: bytes, state_apps: StateApps) -> None:
+    """What ``loaddata`` does, with the models of the backup's schema (see _DeserializerAt)."""
+    loaded: dict[str, type[models.Model]] = {}
+    deferred = []
+    with connection.constraint_checks_disabled():
+        for item in _DeserializerAt(json.loads(data), state_apps=state_apps, handle_forward_references=True):
+            item.save()
+            loaded[item.object._meta.label_lower] = type(item.object)
+            if item.deferred_fields:
+                deferred.append(item)
+        for item in deferred:
+            item.save_deferred_fields()
+    tables = [model._meta.db_table for model in loaded.values()]
+    connection.check_constraints(table_names=tables)
+    statements = connection.ops.sequence_reset_sql(no_style(), list(loaded.values()))
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def _counts_at(state_apps: StateApps, labels: list[str]) -> dict[str, int]:
+    """Rows per table of the backup's schema."""
+    existing = set(connection.introspection.table_names())
+    counts = {}
+    for label in labels:
+        try:
+            model = state_apps.get_model(label)
+        except LookupError:
+            counts[label] = -1  # a table the backup has and its own migrations do not: never equal
+            continue
+        counts[label] = model._base_manager.count() if model._meta.db_table in existing else 0
+    return counts
+
+
+def _load(archive: Archive, data: bytes, manifest: dict[str, Any], state_apps: StateApps) -> int:
     """Replace the database's rows and the storage's files with the archive's, or change nothing."""
     written: list[str] = []
     with transaction.atomic():
         call_command("flush", interactive=False, verbosity=0)
-        call_command("loaddata", str(dump), verbosity=0)
+        _load_rows(data, state_apps)
         expected = {label: int(count) for label, count in manifest["tables"].items()}
-        found = table_counts()
+        found = _counts_at(state_apps, list(expected))
         different = {
             label: (count, found.get(label, 0)) for label, count in expected.items() if found.get(label) != count
         }

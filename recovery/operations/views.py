@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -34,8 +35,15 @@ def _cache() -> dict[str, Any]:
 
 
 def _storage() -> dict[str, Any]:
-    default_storage.exists("healthz-probe")  # a round trip to the storage (a file system or S3)
-    return {"ok": True}
+    """Write a small file, read it back and delete it (a file system or S3): a storage that is
+    gone, full or read-only fails here, not at the next upload."""
+    content = secrets.token_hex(8).encode()
+    name = default_storage.save(f"healthz/probe-{secrets.token_hex(8)}", ContentFile(content))
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return {"ok": handle.read() == content}
+    finally:
+        default_storage.delete(name)
 
 
 def _worker() -> dict[str, Any]:

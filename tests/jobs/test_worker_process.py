@@ -142,3 +142,67 @@ def test_the_make_run_worker_is_one_process_and_dies_with_make_run(job_db):
     finally:
         if recipe.poll() is None:
             recipe.kill()
+
+
+def make_run_recipe(port: int) -> str:
+    """The shell command `make run` runs last (the worker and the server), from make's dry run."""
+    dry_run = subprocess.run(
+        ["make", "-n", "run", f"PORT={port}"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    start = dry_run.index(make_run_worker_command())
+    return dry_run[start:]
+
+
+def descendants_of(pid: int) -> list[int]:
+    found = []
+    for child in children_of(pid):
+        found += [child, *descendants_of(child)]
+    return found
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_sigterm_to_make_run_stops_the_server_and_the_worker(job_db, tmp_path):
+    """`kill <pid of make>`: make passes SIGTERM on to the recipe's shell, which must stop the
+    worker and the server at once (a shell waiting for a foreground server put off its trap, so
+    nothing stopped until the server ended of its own accord)."""
+    port = free_port()
+    env = {**job_db["env"], "DJANGO_VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1"}
+    recipe = subprocess.Popen(
+        ["bash", "-c", make_run_recipe(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+
+        def serving() -> bool:
+            import urllib.error
+            import urllib.request
+
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    return True
+            except urllib.error.HTTPError:
+                return True  # it answered
+            except OSError:
+                return False
+
+        wait_for(serving, timeout=90, message="the development server to answer")
+        processes = descendants_of(recipe.pid)
+        assert len(processes) >= 2  # the worker and the server (and the server's reloader child)
+        recipe.send_signal(signal.SIGTERM)  # what make does with the SIGTERM it is sent
+        recipe.wait(timeout=15)
+        wait_for(lambda: not any(alive(pid) for pid in processes), timeout=15, message="every process to stop")
+        assert not serving()
+    finally:
+        if recipe.poll() is None:
+            os.killpg(recipe.pid, signal.SIGKILL)

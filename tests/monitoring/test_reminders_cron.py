@@ -235,3 +235,36 @@ def test_plans_whose_every_manager_is_inactive_are_reported_to_finance(
         assert "Orphaned area" in nobody[1]
         assert "Looked-after area" not in nobody[1]
         assert "1 plan(s) with no active manager to remind (listed for finance)" in out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("finance_state", ["none", INACTIVE, NO_ADDRESS])
+def test_plans_nobody_can_be_told_about_fail_the_run(mailoutbox, finance_state):
+    """No active finance officer with an address to report a plan with no active manager to:
+    the run says so and exits non-zero (before, it said "listed for finance" and exited 0)."""
+    if finance_state != "none":
+        UserFactory(
+            username="finance",
+            role=Role.FINANCE_OFFICER,
+            is_active=finance_state != INACTIVE,
+            email="" if finance_state == NO_ADDRESS else "finance@example.invalid",
+        )
+    PlanFactory(status="submitted", service_area__name="Orphaned area", managers=[manager_like(INACTIVE, "gone")])
+    PlanFactory(status="submitted", service_area__name="Looked-after area", managers=[UserFactory(username="fine")])
+
+    with pytest.raises(CommandError) as raised:
+        call_command("send_reminders", *TODAY, stdout=StringIO())
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "1 plan(s) with no active manager to remind, and no active finance officer" in message
+    assert "listed for finance" not in message
+    assert [mail.to for mail in mailoutbox] == [["fine@example.invalid"]]
+
+
+@pytest.mark.django_db
+def test_without_finance_officers_a_run_where_every_plan_has_a_manager_succeeds(mailoutbox):
+    PlanFactory(status="submitted", managers=[UserFactory(username="owner")])
+    out = StringIO()
+    call_command("send_reminders", *TODAY, stdout=out)
+    assert out.getvalue().startswith("send_reminders: 1 reminder(s) sent")

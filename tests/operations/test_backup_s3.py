@@ -56,3 +56,16 @@ def test_the_restore_drill_brings_back_files_kept_in_s3(aws, settings, manager, 
     assert restored == CONTENTS
     keys = boto3.client("s3", region_name="eu-west-2").list_objects_v2(Bucket="new-machine-attachments")["Contents"]
     assert sorted(item["Key"] for item in keys) == sorted(Attachment.objects.values_list("file", flat=True))
+
+
+def test_healthz_writes_reads_and_deletes_a_probe_in_s3(aws, settings, client):
+    from recovery.jobs.services import run_worker
+
+    use_bucket(settings, "live-attachments")
+    settings.JOBS_RUN_IMMEDIATELY = False
+    run_worker(once=True, manage_connections=False)
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["storage"] == {"ok": True}
+    listed = boto3.client("s3", region_name="eu-west-2").list_objects_v2(Bucket="live-attachments")
+    assert listed["KeyCount"] == 0  # the probe is gone

@@ -86,3 +86,21 @@ def test_it_tells_nothing_about_the_configuration(client, settings, worker_runni
     text = client.get("/healthz").content.decode()
     for secret in (settings.SECRET_KEY, str(settings.MEDIA_ROOT), settings.DATABASES["default"]["NAME"]):
         assert str(secret) not in text
+
+
+def test_a_storage_that_cannot_be_written_is_a_failure(client, settings, worker_running, tmp_path):
+    """The attachments' folder is gone (its path now runs through a file): uploads would fail,
+    so /healthz must say so (a look-up of a missing name said all was well)."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder was")
+    settings.MEDIA_ROOT = str(blocked / "media")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["storage"]
+
+
+def test_the_storage_probe_leaves_nothing_behind(client, settings, worker_running, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+    assert [path for path in (tmp_path / "media").rglob("*") if path.is_file()] == []

@@ -1,7 +1,8 @@
 """python manage.py send_reminders [--days 14] [--today YYYY-MM-DD]: run daily from cron.
 
 Prints one summary line; exits with status 1 (the summary on stderr) when any reminder could not
-be sent, so cron monitoring notices. ``-v 2`` lists each reminder sent."""
+be sent, or a plan nobody can be reminded about could not be reported to finance (no active
+finance officer has an e-mail address), so cron monitoring notices. ``-v 2`` lists each reminder sent."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ class Command(CronCommand):
         run = send_reminders(today=today, days=options["days"], base_url=options["base_url"].rstrip("/"))
         return CronOutcome(
             summary=f"send_reminders: {run.summary}",
-            failed=len(run.failed),
+            failed=run.failures,
             details=[f"sent: {key}" for key in run.sent]
             + [f"failed: {key}" for key in run.failed]
-            + [f"no active manager: {plan}" for plan in run.unreachable],
+            + [f"no active manager: {plan}" for plan in run.unreachable]
+            + [f"nobody told (no finance officer with an address): {plan}" for plan in run.untold],
         )
