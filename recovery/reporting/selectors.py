@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from monitoring.calculations import balance_to_achieve
@@ -20,8 +35,8 @@ from monitoring.models import MilestoneProgress, PlanUpdate, Scheme, SchemeQuart
 from plans.models import DeficitRecoveryPlan, Directorate, Milestone, Portfolio, ServiceArea
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
-from recovery.reporting import builders, exception_report, picker
-from recovery.reporting.report import Report
+from recovery.reporting import builders, exception_report, paging, picker
+from recovery.reporting.report import Report, Row
 
 
 @dataclass(frozen=True)
@@ -55,19 +70,38 @@ class ReportFilters:
 _LINE_FIGURES = QUARTER_FIGURE_NAMES
 
 
-def _scheme_line_values(*, period: Period, filters: ReportFilters, previous: bool = False) -> Iterable[dict[str, Any]]:
-    """The year's schemes (filtered) as plain values with the quarter's figures joined where
-    there are any (and last quarter's RAG): one query, no model objects."""
+SCHEME_ORDER = ("service_area__order", "service_area__name", "order", "pk")  # the reports' order of schemes
+
+
+def _schemes_with_figures(*, period: Period, filters: ReportFilters, previous: bool = False) -> QuerySet[Scheme]:
+    """The year's schemes (filtered), the quarter's figures joined as ``figures`` where there
+    are any (and, with ``previous`` after Q1, last quarter's as ``last_quarter``)."""
     schemes = filters.apply(Scheme.objects.for_year(period.year)).annotate(
         figures=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter))
     )
-    extra = []
     if previous and period.quarter > Quarter.Q1:
         schemes = schemes.annotate(
             last_quarter=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter - 1))
         )
-        extra = ["last_quarter__rag"]
-    return schemes.order_by("service_area__order", "service_area__name", "order", "pk").values(
+    return schemes
+
+
+def _scheme_line_values(
+    *,
+    period: Period,
+    filters: ReportFilters,
+    previous: bool = False,
+    schemes: QuerySet[Scheme] | None = None,
+    extra: Sequence[str] = (),
+) -> QuerySet[Scheme, dict[str, Any]]:
+    """The year's schemes (filtered) as plain values with the quarter's figures joined where
+    there are any (and last quarter's RAG): one query, no model objects. ``schemes`` narrows
+    and orders them (from ``_schemes_with_figures``)."""
+    if schemes is None:
+        schemes = _schemes_with_figures(period=period, filters=filters, previous=previous).order_by(*SCHEME_ORDER)
+    if previous and period.quarter > Quarter.Q1:
+        extra = ["last_quarter__rag", *extra]
+    return schemes.values(
         "ref",
         "title",
         "target",
@@ -377,14 +411,142 @@ def scheme_exceptions(
     *, period: Period, filters: ReportFilters = ReportFilters()
 ) -> list[exception_report.SchemeException]:
     """Each scheme of the year with this quarter's figures and last quarter's RAG: one query."""
-    return [
-        exception_report.SchemeException(
-            line=_line(row),
-            previous_rag=RAG(row["last_quarter__rag"]) if row.get("last_quarter__rag") else None,
-            has_figures=row["figures__pk"] is not None,
-        )
-        for row in _scheme_line_values(period=period, filters=filters, previous=True)
-    ]
+    return [_exception(row) for row in _scheme_line_values(period=period, filters=filters, previous=True)]
+
+
+def _exception(row: dict[str, Any]) -> exception_report.SchemeException:
+    return exception_report.SchemeException(
+        line=_line(row),
+        previous_rag=RAG(row["last_quarter__rag"]) if row.get("last_quarter__rag") else None,
+        has_figures=row["figures__pk"] is not None,
+    )
+
+
+_RAGS = [rag.value for rag in RAG]
+
+
+def _scheme_section_conditions(period: Period) -> dict[str, Q]:
+    """Which schemes each scheme section of the exception report lists, as the database decides
+    it: the same rules as exception_report's builders (``red_amber``, ``not_updated_schemes``,
+    ``rag_disagreements`` in monitoring.calculations, ``rag_changes``), on the columns joined by
+    ``_schemes_with_figures(previous=True)``. An unknown figure contradicts nothing."""
+    # Amounts are compared, never subtracted: exact on SQLite too, where decimals are stored as REAL.
+    actual, known_actual = F("figures__ytd_actual"), Q(figures__ytd_actual__isnull=False)
+    disagreements = (
+        Q(figures__rag__in=[RAG.GREEN, RAG.BLUE], figures__projected_shortfall__gt=0)
+        | (Q(figures__rag=RAG.BLUE, target__gt=actual) & known_actual)
+        | (Q(figures__rag=RAG.GREEN, figures__ytd_budget__isnull=False, figures__ytd_budget__gt=actual) & known_actual)
+        | (Q(figures__rag__in=[RAG.RED, RAG.AMBER], target__gt=0, target__lte=actual) & known_actual)
+    )
+    if period.quarter > Quarter.Q1:
+        changes = Q(figures__rag__in=_RAGS, last_quarter__rag__in=_RAGS) & ~Q(figures__rag=F("last_quarter__rag"))
+    else:
+        changes = Q(pk__in=[])  # nothing before Q1 in the year to change from
+    return {
+        "red_amber": Q(figures__rag__in=[RAG.RED, RAG.AMBER]),
+        "not_updated_schemes": Q(figures__pk__isnull=True),
+        "disagreements": disagreements,
+        "rag_changes": changes,
+    }
+
+
+class PendingRows(Sequence[Row]):
+    """A scheme section's rows before they are read: how many there are (counted by the
+    database) and which of them a page shows (``paging.report_page`` slices it like a list).
+    ``exceptions_page`` then reads the rows the page shows, in one query."""
+
+    def __init__(self, key: str, count: int, start: int = 0, stop: int | None = None) -> None:
+        self.key, self.count, self.start = key, count, start
+        self.stop = count if stop is None else stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, index: Any) -> Any:
+        if not isinstance(index, slice):
+            raise TypeError("rows not yet read: only a slice of them can be taken")
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("rows not yet read: a slice must be of consecutive rows")
+        return PendingRows(self.key, self.count, self.start + start, self.start + max(start, stop))
+
+    def __iter__(self) -> Iterator[Row]:
+        raise TypeError("rows not yet read: exceptions_page reads them")
+
+
+SCHEME_SECTION_ROWS: dict[str, Callable[[Sequence[exception_report.SchemeException]], list[Row]]] = {
+    "red_amber": exception_report.red_amber,
+    "not_updated_schemes": exception_report.not_updated_schemes,
+    "disagreements": exception_report.disagreements,
+    "rag_changes": exception_report.rag_changes,
+}
+
+
+def _pending_scheme_sections(*, period: Period, filters: ReportFilters) -> dict[str, Sequence[Row]]:
+    """The four scheme sections' rows as PendingRows: one query counts them all."""
+    schemes = _schemes_with_figures(period=period, filters=filters, previous=True)
+    conditions = _scheme_section_conditions(period)
+    counts = schemes.aggregate(**{key: Count("pk", filter=condition) for key, condition in conditions.items()})
+    return {key: PendingRows(key, counts[key]) for key in conditions}
+
+
+def _read_pending(*, period: Period, filters: ReportFilters, pending: list[PendingRows]) -> dict[str, list[Row]]:
+    """The rows of each pending slice, built by its section's own builder; one query for all
+    of them, in the reports' order (the RED and AMBER builder then puts RED first, stably, as
+    the slice was taken)."""
+    wanted = [item for item in pending if len(item)]
+    if not wanted:
+        return {item.key: [] for item in pending}
+    schemes = _schemes_with_figures(period=period, filters=filters, previous=True)
+    conditions = _scheme_section_conditions(period)
+    order: dict[str, tuple[Any, ...]] = {
+        "red_amber": (Case(When(figures__rag=RAG.RED, then=Value(0)), default=Value(1)), *SCHEME_ORDER),
+    }
+    chosen: dict[str, Q] = {}
+    for item in wanted:
+        ids = schemes.filter(conditions[item.key]).order_by(*order.get(item.key, SCHEME_ORDER)).values("pk")
+        chosen[item.key] = Q(pk__in=ids[item.start : item.stop])
+    flags = {
+        f"in_{key}": ExpressionWrapper(condition, output_field=BooleanField()) for key, condition in chosen.items()
+    }
+    any_chosen = Q()
+    for condition in chosen.values():
+        any_chosen |= condition
+    values = _scheme_line_values(
+        period=period,
+        filters=filters,
+        previous=True,
+        schemes=schemes.filter(any_chosen).annotate(**flags).order_by(*SCHEME_ORDER),
+        extra=list(flags),
+    )
+    found = list(values)
+    rows: dict[str, list[Row]] = {item.key: [] for item in pending}
+    for key in chosen:
+        rows[key] = SCHEME_SECTION_ROWS[key]([_exception(row) for row in found if row[f"in_{key}"]])
+    return rows
+
+
+def exceptions_page(
+    request: ExceptionsRequest, number: object, *, size: int = paging.REPORT_PAGE_ROWS
+) -> tuple[Report, paging.ReportPage]:
+    """Page ``number`` of the exception report as the page on screen shows it: the same as
+    ``paging.report_page(build_report(request), number)``, but the sections about schemes are
+    counted by the database and only the rows the page shows are read (two queries, however
+    many schemes there are)."""
+    report = exceptions_report(
+        period=request.period, filters=request.filters, only=request.only or None, pending_rows=True
+    )
+    shown, page = paging.report_page(report, number, size=size)
+    pending = [section.rows for section in shown.sections if isinstance(section.rows, PendingRows)]
+    if pending:
+        read = _read_pending(period=request.period, filters=request.filters, pending=pending)
+        shown.sections = [
+            dataclasses.replace(section, rows=read[section.rows.key])
+            if isinstance(section.rows, PendingRows)
+            else section
+            for section in shown.sections
+        ]
+    return shown, page
 
 
 def _plans_of(period: Period, filters: ReportFilters) -> QuerySet[DeficitRecoveryPlan]:
@@ -563,12 +725,17 @@ def exceptions_report(
     only: str | None = None,
     today: date | None = None,
     generated_at: datetime | None = None,
+    pending_rows: bool = False,
 ) -> Report:
+    """The exception report. With ``pending_rows`` (only for ``exceptions_page``) the rows of the
+    sections about schemes are PendingRows, not yet read."""
     # One view of the report reads only what it shows (the others' sections are not built).
     wanted = {only} if only else set(exception_report.EXCEPTION_KINDS)
+    on_schemes = bool(wanted - {"overdue", "dmt"})
     return exception_report.build_exceptions(
         period=period,
-        schemes=scheme_exceptions(period=period, filters=filters) if wanted - {"overdue", "dmt"} else [],
+        schemes=scheme_exceptions(period=period, filters=filters) if on_schemes and not pending_rows else [],
+        scheme_rows=_pending_scheme_sections(period=period, filters=filters) if on_schemes and pending_rows else None,
         milestones=milestone_lines(period=period, filters=filters) if "overdue" in wanted else [],
         plans_not_updated=plans_not_updated(period=period, filters=filters) if "not_updated" in wanted else [],
         proposals=dmt_proposals(period=period, filters=filters) if "dmt" in wanted else [],

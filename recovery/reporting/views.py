@@ -126,15 +126,17 @@ def _respond(request: HttpRequest, asked: selectors.ReportRequest) -> HttpRespon
     if not isinstance(asked, selectors.PlanRequest):
         filter_form = ReportFilterForm(request.GET or None)
         asked = dataclasses.replace(asked, filters=filter_form.filters())
-    report = selectors.build_report(asked)
     output = request.GET.get("format", "html")
-    if output == "pdf":
-        return _pdf(request, report, asked)
     if output in FORMATS:
-        return _download(report, output)
+        report = selectors.build_report(asked)
+        return _pdf(request, report, asked) if output == "pdf" else _download(report, output)
     query = request.GET.copy()
     query.pop("format", None)
-    shown, page = report_page(report, request.GET.get("page"))
+    if isinstance(asked, selectors.ExceptionsRequest):
+        # Only the rows this page shows are read (the sections' sizes are counted).
+        shown, page = selectors.exceptions_page(asked, request.GET.get("page"))
+    else:
+        shown, page = report_page(selectors.build_report(asked), request.GET.get("page"))
     page_query = query.copy()
     page_query.pop("page", None)
     tabs = (
