@@ -289,7 +289,8 @@ def write_tracker_quarters(path: Path, *, schemes: int, quarters: int, areas: in
     texts = seed_scheme_texts()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Schemes")
-    sheet.append(TRACKER_HEADER)
+    # A status that worsens or skips a level from one quarter to the next needs its reason.
+    sheet.append((*TRACKER_HEADER, "RAG reason"))
     for year, quarter in e2e_periods(quarters):
         share = int(quarter[1]) / 4
         for number in range(schemes):
@@ -313,11 +314,11 @@ def write_tracker_quarters(path: Path, *, schemes: int, quarters: int, areas: in
                     round(target * share * rng.uniform(0.4, 1.1)),
                     round(target * rng.uniform(0.5, 1.05)),
                     round(target * rng.uniform(0.7, 1.1)),
-                    round(target * share * rng.uniform(0.4, 1.0)),
                     round(target * rng.uniform(0.0, 0.4)),
                     rng.choice(RAGS),
                     text["timeline"],
                     text["challenges"],
+                    "Reviewed with the service area this quarter.",
                 )
             )
     workbook.save(path)
