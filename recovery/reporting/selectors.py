@@ -482,12 +482,23 @@ SCHEME_SECTION_ROWS: dict[str, Callable[[Sequence[exception_report.SchemeExcepti
 }
 
 
-def _pending_scheme_sections(*, period: Period, filters: ReportFilters) -> dict[str, Sequence[Row]]:
-    """The four scheme sections' rows as PendingRows: one query counts them all."""
-    schemes = _schemes_with_figures(period=period, filters=filters, previous=True)
+def _pending_scheme_sections(*, period: Period, filters: ReportFilters, only: str | None) -> dict[str, Sequence[Row]]:
+    """The rows of the scheme sections shown (all four, or the one ``only`` asks for) as
+    PendingRows: one query counts them (last quarter's figures joined only for RAG changes)."""
+    keys = _SECTIONS_OF.get(only or "", list(SCHEME_SECTION_ROWS))
+    schemes = _schemes_with_figures(period=period, filters=filters, previous="rag_changes" in keys)
     conditions = _scheme_section_conditions(period)
-    counts = schemes.aggregate(**{key: Count("pk", filter=condition) for key, condition in conditions.items()})
-    return {key: PendingRows(key, counts[key]) for key in conditions}
+    counts = schemes.aggregate(**{key: Count("pk", filter=conditions[key]) for key in keys})
+    return {key: PendingRows(key, counts[key]) for key in keys}
+
+
+# The scheme sections each single view shows (the others show none, or, for every view, all four).
+_SECTIONS_OF = {
+    "red_amber": ["red_amber"],
+    "not_updated": ["not_updated_schemes"],
+    "disagreements": ["disagreements"],
+    "rag_changes": ["rag_changes"],
+}
 
 
 def _read_pending(*, period: Period, filters: ReportFilters, pending: list[PendingRows]) -> dict[str, list[Row]]:
@@ -497,7 +508,8 @@ def _read_pending(*, period: Period, filters: ReportFilters, pending: list[Pendi
     wanted = [item for item in pending if len(item)]
     if not wanted:
         return {item.key: [] for item in pending}
-    schemes = _schemes_with_figures(period=period, filters=filters, previous=True)
+    previous = any(item.key == "rag_changes" for item in wanted)
+    schemes = _schemes_with_figures(period=period, filters=filters, previous=previous)
     conditions = _scheme_section_conditions(period)
     order: dict[str, tuple[Any, ...]] = {
         "red_amber": (Case(When(figures__rag=RAG.RED, then=Value(0)), default=Value(1)), *SCHEME_ORDER),
@@ -506,23 +518,26 @@ def _read_pending(*, period: Period, filters: ReportFilters, pending: list[Pendi
     for item in wanted:
         ids = schemes.filter(conditions[item.key]).order_by(*order.get(item.key, SCHEME_ORDER)).values("pk")
         chosen[item.key] = Q(pk__in=ids[item.start : item.stop])
-    flags = {
-        f"in_{key}": ExpressionWrapper(condition, output_field=BooleanField()) for key, condition in chosen.items()
-    }
+    # Which slice each row is in, when there are several (one alone needs no telling).
+    flags = (
+        {f"in_{key}": ExpressionWrapper(condition, output_field=BooleanField()) for key, condition in chosen.items()}
+        if len(chosen) > 1
+        else {}
+    )
     any_chosen = Q()
     for condition in chosen.values():
         any_chosen |= condition
     values = _scheme_line_values(
         period=period,
         filters=filters,
-        previous=True,
+        previous=previous,
         schemes=schemes.filter(any_chosen).annotate(**flags).order_by(*SCHEME_ORDER),
         extra=list(flags),
     )
     found = list(values)
     rows: dict[str, list[Row]] = {item.key: [] for item in pending}
     for key in chosen:
-        rows[key] = SCHEME_SECTION_ROWS[key]([_exception(row) for row in found if row[f"in_{key}"]])
+        rows[key] = SCHEME_SECTION_ROWS[key]([_exception(row) for row in found if not flags or row[f"in_{key}"]])
     return rows
 
 
@@ -735,7 +750,9 @@ def exceptions_report(
     return exception_report.build_exceptions(
         period=period,
         schemes=scheme_exceptions(period=period, filters=filters) if on_schemes and not pending_rows else [],
-        scheme_rows=_pending_scheme_sections(period=period, filters=filters) if on_schemes and pending_rows else None,
+        scheme_rows=_pending_scheme_sections(period=period, filters=filters, only=only)
+        if on_schemes and pending_rows
+        else None,
         milestones=milestone_lines(period=period, filters=filters) if "overdue" in wanted else [],
         plans_not_updated=plans_not_updated(period=period, filters=filters) if "not_updated" in wanted else [],
         proposals=dmt_proposals(period=period, filters=filters) if "dmt" in wanted else [],
