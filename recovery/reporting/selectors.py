@@ -7,7 +7,7 @@ import enum
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -455,9 +455,9 @@ class PendingRows(Sequence[Row]):
     database) and which of them a page shows (``paging.report_page`` slices it like a list).
     ``exceptions_page`` then reads the rows the page shows, in one query."""
 
-    def __init__(self, key: str, count: int, start: int = 0, stop: int | None = None) -> None:
-        self.key, self.count, self.start = key, count, start
-        self.stop = count if stop is None else stop
+    def __init__(self, key: str, total: int, start: int = 0, stop: int | None = None) -> None:
+        self.key, self.total, self.start = key, total, start
+        self.stop = total if stop is None else stop
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -468,7 +468,7 @@ class PendingRows(Sequence[Row]):
         start, stop, step = index.indices(len(self))
         if step != 1:
             raise ValueError("rows not yet read: a slice must be of consecutive rows")
-        return PendingRows(self.key, self.count, self.start + start, self.start + max(start, stop))
+        return PendingRows(self.key, self.total, self.start + start, self.start + max(start, stop))
 
     def __iter__(self) -> Iterator[Row]:
         raise TypeError("rows not yet read: exceptions_page reads them")
@@ -552,11 +552,13 @@ def exceptions_page(
         period=request.period, filters=request.filters, only=request.only or None, pending_rows=True
     )
     shown, page = paging.report_page(report, number, size=size)
-    pending = [section.rows for section in shown.sections if isinstance(section.rows, PendingRows)]
+    pending: list[PendingRows] = [
+        cast(PendingRows, section.rows) for section in shown.sections if isinstance(section.rows, PendingRows)
+    ]
     if pending:
         read = _read_pending(period=request.period, filters=request.filters, pending=pending)
         shown.sections = [
-            dataclasses.replace(section, rows=read[section.rows.key])
+            dataclasses.replace(section, rows=read[cast(PendingRows, section.rows).key])
             if isinstance(section.rows, PendingRows)
             else section
             for section in shown.sections
