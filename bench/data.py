@@ -279,46 +279,52 @@ def e2e_periods(quarters: int) -> list[tuple[str, str]]:
     return [(f"{first + n // 4}/{str(first + n // 4 + 1)[-2:]}", f"Q{n % 4 + 1}") for n in range(quarters)]
 
 
-def write_tracker_quarters(path: Path, *, schemes: int, quarters: int, areas: int = 600) -> Path:
+def write_tracker_quarters(
+    path: Path, *, schemes: int, quarters: int, areas: int = 600, rows: range | None = None
+) -> Path:
     """A savings tracker with a row for each of ``schemes`` schemes in each of ``quarters``
-    consecutive quarters (the whole history a county keeps in one workbook), over ``areas``
-    service areas: ``schemes * quarters`` rows, written row by row (write-only)."""
+    consecutive quarters (the whole history a county keeps), over ``areas`` service areas:
+    ``schemes * quarters`` rows, written row by row (write-only). ``rows``: only those rows (by
+    number from 0, quarter after quarter), the same values as in the whole file."""
     from openpyxl import Workbook
 
     rng = random.Random(schemes * quarters)  # noqa: S311 - repeatable test data, not secrets
     texts = seed_scheme_texts()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Schemes")
-    sheet.append(TRACKER_HEADER)
+    # A status that worsens or skips a level from one quarter to the next needs its reason.
+    sheet.append((*TRACKER_HEADER, "RAG reason"))
+    row_number = -1
     for year, quarter in e2e_periods(quarters):
         share = int(quarter[1]) / 4
         for number in range(schemes):
+            row_number += 1
             text = texts[number % len(texts)]
             area = number % areas
             directorate = area % 60
             target = int(Decimal(text["target"])) or 25_000
-            sheet.append(
-                (
-                    year,
-                    quarter,
-                    f"Import directorate {directorate + 1}",
-                    f"Import portfolio {directorate + 1}.{area % 3 + 1}",
-                    f"Import service area {area + 1}",
-                    f"{number + 1}",
-                    text["title"],
-                    "R" if number % 3 else "NR",
-                    None,
-                    target,
-                    round(target * share),
-                    round(target * share * rng.uniform(0.4, 1.1)),
-                    round(target * rng.uniform(0.5, 1.05)),
-                    round(target * rng.uniform(0.7, 1.1)),
-                    round(target * share * rng.uniform(0.4, 1.0)),
-                    round(target * rng.uniform(0.0, 0.4)),
-                    rng.choice(RAGS),
-                    text["timeline"],
-                    text["challenges"],
-                )
+            values = (
+                year,
+                quarter,
+                f"Import directorate {directorate + 1}",
+                f"Import portfolio {directorate + 1}.{area % 3 + 1}",
+                f"Import service area {area + 1}",
+                f"{number + 1}",
+                text["title"],
+                "R" if number % 3 else "NR",
+                None,
+                target,
+                round(target * share),
+                round(target * share * rng.uniform(0.4, 1.1)),
+                round(target * rng.uniform(0.5, 1.05)),
+                round(target * rng.uniform(0.7, 1.1)),
+                round(target * rng.uniform(0.0, 0.4)),
+                rng.choice(RAGS),
+                text["timeline"],
+                text["challenges"],
+                "Reviewed with the service area this quarter.",
             )
+            if rows is None or row_number in rows:  # every row drawn, so the values are the same
+                sheet.append(values)
     workbook.save(path)
     return path

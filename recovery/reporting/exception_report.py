@@ -12,7 +12,7 @@ Each is a section of one Report, so it renders as HTML, PDF, XLSX and JSON like 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,6 +25,7 @@ from recovery.reporting.builders import SchemeLine
 from recovery.reporting.report import Column, Report, Row, Section, Unit
 
 EXCEPTION_KINDS = ("red_amber", "overdue", "not_updated", "disagreements", "rag_changes", "dmt")
+SCHEME_SECTIONS = ("red_amber", "not_updated_schemes", "disagreements", "rag_changes")  # rows from schemes
 
 
 @dataclass(frozen=True)
@@ -195,15 +196,32 @@ def build_exceptions(
     only: str | None = None,
     filters: dict[str, str] | None = None,
     proposals: Sequence[ProposalLine] = (),
+    scheme_rows: Mapping[str, Sequence[Row]] | None = None,
 ) -> Report:
-    """The exception report (all six views, or ``only`` one of them)."""
+    """The exception report (all six views, or ``only`` one of them).
+
+    ``scheme_rows`` gives the rows of the sections about schemes (SCHEME_SECTIONS) ready made,
+    instead of from ``schemes``: the page on screen passes rows that the database counts and
+    reads a page at a time (``selectors.exceptions_report(page_rows=True)``)."""
+    given = scheme_rows or {}
+    made = {
+        "red_amber": red_amber,
+        "not_updated_schemes": not_updated_schemes,
+        "disagreements": disagreements,
+        "rag_changes": rag_changes,
+    }
+
+    def rows_of(key: str) -> list[Row]:
+        # A ready-made Sequence stands in for the list: it is only sliced, counted and iterated.
+        return given[key] if key in given else made[key](schemes)  # type: ignore[return-value]
+
     plan_rows = [
         Row({"plan": p.plan, "directorate": p.directorate, "managers": p.managers, "update_status": p.update_status})
         for p in plans_not_updated
     ]
     sections = {
         "red_amber": Section(
-            "red_amber", "RED and AMBER schemes", columns=SCHEME_COLUMNS, rows=red_amber(schemes),
+            "red_amber", "RED and AMBER schemes", columns=SCHEME_COLUMNS, rows=rows_of("red_amber"),
             caption=f"Schemes rated RED or AMBER at {period}",
         ),
         "overdue": Section(
@@ -216,15 +234,15 @@ def build_exceptions(
         ),
         "not_updated_schemes": Section(
             "not_updated_schemes", "Schemes without figures this quarter", columns=SCHEME_COLUMNS,
-            rows=not_updated_schemes(schemes),
+            rows=rows_of("not_updated_schemes"),
             caption=f"Schemes of {period.year} with nothing recorded for {period.quarter.label}",
         ),
         "disagreements": Section(
-            "disagreements", "RAG that the figures contradict", columns=SCHEME_COLUMNS, rows=disagreements(schemes),
+            "disagreements", "RAG that the figures contradict", columns=SCHEME_COLUMNS, rows=rows_of("disagreements"),
             caption="Stated RAG disagrees with the figures; finance decides",
         ),
         "rag_changes": Section(
-            "rag_changes", "RAG changes this quarter", columns=SCHEME_COLUMNS, rows=rag_changes(schemes),
+            "rag_changes", "RAG changes this quarter", columns=SCHEME_COLUMNS, rows=rows_of("rag_changes"),
             caption=f"Schemes whose RAG moved since the previous quarter ({period.previous})",
         ),
         "dmt": Section(

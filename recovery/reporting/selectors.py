@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -24,8 +39,8 @@ from plans.rules import can
 from plans.selectors import plans_for_list
 from recovery.periods import FinancialYear, Period, Quarter
 from recovery.rag import RAG, OnTarget
-from recovery.reporting import builders, dashboard, exception_report, picker
-from recovery.reporting.report import Report
+from recovery.reporting import builders, dashboard, exception_report, paging, picker
+from recovery.reporting.report import Report, Row
 
 
 @dataclass(frozen=True)
@@ -59,20 +74,39 @@ class ReportFilters:
 _LINE_FIGURES = QUARTER_FIGURE_NAMES
 
 
-def _scheme_line_values(*, period: Period, filters: ReportFilters, previous: bool = False) -> Iterable[dict[str, Any]]:
-    """The year's schemes (filtered) as plain values with the quarter's figures joined where
-    there are any (and last quarter's RAG): one query, no model objects."""
+SCHEME_ORDER = ("service_area__order", "service_area__name", "order", "pk")  # the reports' order of schemes
+
+
+def _schemes_with_figures(*, period: Period, filters: ReportFilters, previous: bool = False) -> QuerySet[Scheme]:
+    """The year's schemes (filtered), the quarter's figures joined as ``figures`` where there
+    are any (and, with ``previous`` after Q1, last quarter's as ``last_quarter``)."""
     schemes = filters.apply(Scheme.objects.for_year(period.year)).annotate(
         figures=FilteredRelation("quarters", condition=Q(quarters__quarter=period.quarter))
     )
-    extra = []
     earlier = period.previous_in_year
     if previous and earlier is not None:
         schemes = schemes.annotate(
             last_quarter=FilteredRelation("quarters", condition=Q(quarters__quarter=earlier.quarter))
         )
-        extra = ["last_quarter__rag"]
-    return schemes.order_by("service_area__order", "service_area__name", "order", "pk").values(
+    return schemes
+
+
+def _scheme_line_values(
+    *,
+    period: Period,
+    filters: ReportFilters,
+    previous: bool = False,
+    schemes: QuerySet[Scheme] | None = None,
+    extra: Sequence[str] = (),
+) -> QuerySet[Scheme, dict[str, Any]]:
+    """The year's schemes (filtered) as plain values with the quarter's figures joined where
+    there are any (and last quarter's RAG): one query, no model objects. ``schemes`` narrows
+    and orders them (from ``_schemes_with_figures``)."""
+    if schemes is None:
+        schemes = _schemes_with_figures(period=period, filters=filters, previous=previous).order_by(*SCHEME_ORDER)
+    if previous and period.previous_in_year is not None:
+        extra = ["last_quarter__rag", *extra]
+    return schemes.values(
         "ref",
         "title",
         "target",
@@ -435,14 +469,167 @@ def scheme_exceptions(
     *, period: Period, filters: ReportFilters = ReportFilters()
 ) -> list[exception_report.SchemeException]:
     """Each scheme of the year with this quarter's figures and last quarter's RAG: one query."""
-    return [
-        exception_report.SchemeException(
-            line=_line(row),
-            previous_rag=RAG(row["last_quarter__rag"]) if row.get("last_quarter__rag") else None,
-            has_figures=row["figures__pk"] is not None,
-        )
-        for row in _scheme_line_values(period=period, filters=filters, previous=True)
+    return [_exception(row) for row in _scheme_line_values(period=period, filters=filters, previous=True)]
+
+
+def _exception(row: dict[str, Any]) -> exception_report.SchemeException:
+    return exception_report.SchemeException(
+        line=_line(row),
+        previous_rag=RAG(row["last_quarter__rag"]) if row.get("last_quarter__rag") else None,
+        has_figures=row["figures__pk"] is not None,
+    )
+
+
+_RAGS = [rag.value for rag in RAG]
+
+
+def _scheme_section_conditions(period: Period) -> dict[str, Q]:
+    """Which schemes each scheme section of the exception report lists, as the database decides
+    it: the same rules as exception_report's builders (``red_amber``, ``not_updated_schemes``,
+    ``rag_disagreements`` in monitoring.calculations, ``rag_changes``), on the columns joined by
+    ``_schemes_with_figures(previous=True)``. An unknown figure contradicts nothing."""
+    # Amounts are compared, never subtracted: exact on SQLite too, where decimals are stored as REAL.
+    actual, known_actual = F("figures__ytd_actual"), Q(figures__ytd_actual__isnull=False)
+    disagreements = (
+        Q(figures__rag__in=[RAG.GREEN, RAG.BLUE], figures__projected_shortfall__gt=0)
+        | (Q(figures__rag=RAG.BLUE, target__gt=actual) & known_actual)
+        | (Q(figures__rag=RAG.GREEN, figures__ytd_budget__isnull=False, figures__ytd_budget__gt=actual) & known_actual)
+        | (Q(figures__rag__in=[RAG.RED, RAG.AMBER], target__gt=0, target__lte=actual) & known_actual)
+    )
+    if period.quarter > Quarter.Q1:
+        changes = Q(figures__rag__in=_RAGS, last_quarter__rag__in=_RAGS) & ~Q(figures__rag=F("last_quarter__rag"))
+    else:
+        changes = Q(pk__in=[])  # nothing before Q1 in the year to change from
+    return {
+        "red_amber": Q(figures__rag__in=[RAG.RED, RAG.AMBER]),
+        "not_updated_schemes": Q(figures__pk__isnull=True),
+        "disagreements": disagreements,
+        "rag_changes": changes,
+    }
+
+
+class PendingRows(Sequence[Row]):
+    """A scheme section's rows before they are read: how many there are (counted by the
+    database) and which of them a page shows (``paging.report_page`` slices it like a list).
+    ``exceptions_page`` then reads the rows the page shows, in one query."""
+
+    def __init__(self, key: str, total: int, start: int = 0, stop: int | None = None) -> None:
+        self.key, self.total, self.start = key, total, start
+        self.stop = total if stop is None else stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, index: Any) -> Any:
+        if not isinstance(index, slice):
+            raise TypeError("rows not yet read: only a slice of them can be taken")
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("rows not yet read: a slice must be of consecutive rows")
+        return PendingRows(self.key, self.total, self.start + start, self.start + max(start, stop))
+
+    def __iter__(self) -> Iterator[Row]:
+        raise TypeError("rows not yet read: exceptions_page reads them")
+
+
+SCHEME_SECTION_ROWS: dict[str, Callable[[Sequence[exception_report.SchemeException]], list[Row]]] = {
+    "red_amber": exception_report.red_amber,
+    "not_updated_schemes": exception_report.not_updated_schemes,
+    "disagreements": exception_report.disagreements,
+    "rag_changes": exception_report.rag_changes,
+}
+
+
+def _pending_scheme_sections(*, period: Period, filters: ReportFilters, only: str | None) -> dict[str, Sequence[Row]]:
+    """The rows of the scheme sections shown (all four, or the one ``only`` asks for) as
+    PendingRows: one query counts them (last quarter's figures joined only for RAG changes)."""
+    keys = _SECTIONS_OF.get(only or "", list(SCHEME_SECTION_ROWS))
+    schemes = _schemes_with_figures(period=period, filters=filters, previous="rag_changes" in keys)
+    conditions = _scheme_section_conditions(period)
+    counts = schemes.aggregate(**{key: Count("pk", filter=conditions[key]) for key in keys})
+    return {key: PendingRows(key, counts[key]) for key in keys}
+
+
+# The scheme sections each single view shows (the others show none, or, for every view, all four).
+_SECTIONS_OF = {
+    "red_amber": ["red_amber"],
+    "not_updated": ["not_updated_schemes"],
+    "disagreements": ["disagreements"],
+    "rag_changes": ["rag_changes"],
+}
+
+
+def _read_pending(*, period: Period, filters: ReportFilters, pending: list[PendingRows]) -> dict[str, list[Row]]:
+    """The rows of each pending slice, built by its section's own builder; one query for all
+    of them, in the reports' order (the RED and AMBER builder then puts RED first, stably, as
+    the slice was taken)."""
+    wanted = [item for item in pending if len(item)]
+    if not wanted:
+        return {item.key: [] for item in pending}
+    previous = any(item.key == "rag_changes" for item in wanted)
+    schemes = _schemes_with_figures(period=period, filters=filters, previous=previous)
+    conditions = _scheme_section_conditions(period)
+    order: dict[str, tuple[Any, ...]] = {
+        "red_amber": (Case(When(figures__rag=RAG.RED, then=Value(0)), default=Value(1)), *SCHEME_ORDER),
+    }
+    chosen: dict[str, Q] = {}
+    for item in wanted:
+        ids = schemes.filter(conditions[item.key]).order_by(*order.get(item.key, SCHEME_ORDER)).values("pk")
+        chosen[item.key] = Q(pk__in=ids[item.start : item.stop])
+    # Which slice each row is in, when there are several (one alone needs no telling).
+    flags = (
+        {f"in_{key}": ExpressionWrapper(condition, output_field=BooleanField()) for key, condition in chosen.items()}
+        if len(chosen) > 1
+        else {}
+    )
+    any_chosen = Q()
+    for condition in chosen.values():
+        any_chosen |= condition
+    values = _scheme_line_values(
+        period=period,
+        filters=filters,
+        previous=previous,
+        schemes=schemes.filter(any_chosen).annotate(**flags).order_by(*SCHEME_ORDER),
+        extra=list(flags),
+    )
+    found = list(values)
+    rows: dict[str, list[Row]] = {item.key: [] for item in pending}
+    for key in chosen:
+        rows[key] = SCHEME_SECTION_ROWS[key]([_exception(row) for row in found if not flags or row[f"in_{key}"]])
+    return rows
+
+
+def exceptions_page_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, request: ExceptionsRequest, number: object
+) -> tuple[Report, paging.ReportPage]:
+    """exceptions_page for ``user``: PermissionDenied unless they may read the summaries."""
+    require_summary_reader(user)
+    return exceptions_page(request, number)
+
+
+def exceptions_page(
+    request: ExceptionsRequest, number: object, *, size: int = paging.REPORT_PAGE_ROWS
+) -> tuple[Report, paging.ReportPage]:
+    """Page ``number`` of the exception report as the page on screen shows it: the same as
+    ``paging.report_page(build_report(request), number)``, but the sections about schemes are
+    counted by the database and only the rows the page shows are read (two queries, however
+    many schemes there are)."""
+    report = exceptions_report(
+        period=request.period, filters=request.filters, only=request.only or None, pending_rows=True
+    )
+    shown, page = paging.report_page(report, number, size=size)
+    pending: list[PendingRows] = [
+        cast(PendingRows, section.rows) for section in shown.sections if isinstance(section.rows, PendingRows)
     ]
+    if pending:
+        read = _read_pending(period=request.period, filters=request.filters, pending=pending)
+        shown.sections = [
+            dataclasses.replace(section, rows=read[cast(PendingRows, section.rows).key])
+            if isinstance(section.rows, PendingRows)
+            else section
+            for section in shown.sections
+        ]
+    return shown, page
 
 
 def _plans_of(period: Period, filters: ReportFilters) -> QuerySet[DeficitRecoveryPlan]:
@@ -632,12 +819,19 @@ def exceptions_report(
     only: str | None = None,
     today: date | None = None,
     generated_at: datetime | None = None,
+    pending_rows: bool = False,
 ) -> Report:
+    """The exception report. With ``pending_rows`` (only for ``exceptions_page``) the rows of the
+    sections about schemes are PendingRows, not yet read."""
     # One view of the report reads only what it shows (the others' sections are not built).
     wanted = {only} if only else set(exception_report.EXCEPTION_KINDS)
+    on_schemes = bool(wanted - {"overdue", "dmt"})
     return exception_report.build_exceptions(
         period=period,
-        schemes=scheme_exceptions(period=period, filters=filters) if wanted - {"overdue", "dmt"} else [],
+        schemes=scheme_exceptions(period=period, filters=filters) if on_schemes and not pending_rows else [],
+        scheme_rows=_pending_scheme_sections(period=period, filters=filters, only=only)
+        if on_schemes and pending_rows
+        else None,
         milestones=milestone_lines(period=period, filters=filters) if "overdue" in wanted else [],
         plans_not_updated=plans_not_updated(period=period, filters=filters) if "not_updated" in wanted else [],
         proposals=dmt_proposals(period=period, filters=filters) if "dmt" in wanted else [],

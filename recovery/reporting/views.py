@@ -87,16 +87,20 @@ def _respond(request: HttpRequest, asked: selectors.ReportRequest) -> HttpRespon
     if not isinstance(asked, selectors.PlanRequest):
         filter_form = ReportFilterForm(request.GET or None)
         asked = dataclasses.replace(asked, filters=filter_form.filters())
-    # 404 for a plan the user may not see; 403 for a summary unless they may read summaries.
-    report = selectors.report_for_user(user=request.user, request=asked)
     output = request.GET.get("format", "html")
-    if output == "pdf":
-        return _pdf(request, report, asked)
+    # 404 for a plan the user may not see; 403 for a summary unless they may read summaries.
     if output in FORMATS:
-        return _download(report, output)
+        report = selectors.report_for_user(user=request.user, request=asked)
+        return _pdf(request, report, asked) if output == "pdf" else _download(report, output)
     query = request.GET.copy()
     query.pop("format", None)
-    shown, page = report_page(report, request.GET.get("page"))
+    if isinstance(asked, selectors.ExceptionsRequest):
+        # Only the rows this page shows are read (the sections' sizes are counted).
+        shown, page = selectors.exceptions_page_for_user(
+            user=request.user, request=asked, number=request.GET.get("page")
+        )
+    else:
+        shown, page = report_page(selectors.report_for_user(user=request.user, request=asked), request.GET.get("page"))
     page_query = query.copy()
     page_query.pop("page", None)
     tabs = (

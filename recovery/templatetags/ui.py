@@ -29,10 +29,20 @@ def error_summary(*forms_and_formsets: Any) -> dict[str, Any]:
     return {"forms": forms, "formsets": formsets, "has_errors": has_errors}
 
 
+_NOT_RATED = mark_safe('<span class="badge rag rag-none">Not rated</span>')
+_BADGES = {
+    (rag, small): format_html(
+        '<span class="badge rag rag-{}{}">{}</span>', rag.value.lower(), " rag-small" if small else "", rag.word
+    )
+    for rag in RAG
+    for small in (False, True)
+}
+
+
 @register.simple_tag
 def rag_badge(value: Any, *, small: bool = False) -> str:
     """A RAG badge: the colour and, always, the word. A simple tag, not a template: it is drawn
-    twice on every row of the scheme grid."""
+    twice on every row of the scheme grid (each of the eight badges is made once)."""
     rag = None
     if value:
         try:
@@ -40,9 +50,8 @@ def rag_badge(value: Any, *, small: bool = False) -> str:
         except ValueError:
             rag = None
     if rag is None:
-        return mark_safe('<span class="badge rag rag-none">Not rated</span>')
-    extra = " rag-small" if small else ""
-    return format_html('<span class="badge rag rag-{}{}">{}</span>', rag.value.lower(), extra, rag.word)
+        return _NOT_RATED
+    return _BADGES[rag, bool(small)]
 
 
 @register.filter
