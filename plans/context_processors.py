@@ -4,6 +4,7 @@
 from functools import cached_property
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from plans.rules import can
@@ -13,7 +14,8 @@ class Navigation:
     """Each answer is worked out only if a template asks for it."""
 
     def __init__(self, request: HttpRequest) -> None:
-        self._user = request.user
+        # An error page rendered before the middleware ran (a bad Host header) has no user.
+        self._user = getattr(request, "user", None) or AnonymousUser()
 
     @cached_property
     def read_summaries(self) -> bool:
