@@ -344,19 +344,22 @@ def _read_rows(sheet_name: str, rows: list[tuple[int, tuple[Any, ...]]]) -> Trac
         return tracker
 
     entries: list[_Scheme | _Total] = []
+    names_above: set[str] = set()  # every area named by a scheme row so far (not a list per row)
     for offset, raw in rows[header_index + 1 :]:
         read = _cells(tracker, sheet_name, offset, raw, columns)
         if read is None:
             continue
         cells, row_columns = read
-        total = _total_row(offset, cells, row_columns, [e for e in entries if isinstance(e, _Scheme)])
+        total = _total_row(offset, cells, row_columns, names_above)
         if total is not None:
             entries.append(total)
             continue
         parsed = _read_scheme(tracker, sheet_name, offset, cells, row_columns)
         if parsed is not None:
             tracker.rows.append(parsed)
-            entries.append(_Scheme(parsed))
+            scheme = _Scheme(parsed)
+            entries.append(scheme)
+            names_above |= scheme.names()
     _judge_totals(tracker, sheet_name, entries)
     _check_repeats(tracker, sheet_name)
     _check_targets(tracker, sheet_name)
@@ -544,10 +547,11 @@ _TOTAL_PATTERN = re.compile(
 )
 
 
-def _total_row(row: int, cells: dict[str, Any], columns: list[_Column], schemes: list[_Scheme]) -> _Total | None:
+def _total_row(row: int, cells: dict[str, Any], columns: list[_Column], names_above: set[str]) -> _Total | None:
     """The row as a stated total, or None for a scheme row. "Total", "Sub-total", "Grand total"
     (in Title or Ref), or one of them with the name of an area above ("Total Adult Social
-    Care", "Living and Ageing Well sub-total")."""
+    Care", "Living and Ageing Well sub-total"): ``names_above``, the names (lower case) of the
+    service areas, portfolios and directorates of the scheme rows above."""
     ref = _text(cells.get("ref")).lower().strip(" :")
     label = (_text(cells.get("title")) or _text(cells.get("ref"))).lower().strip(" :")
     for text in (label, ref):
@@ -558,7 +562,7 @@ def _total_row(row: int, cells: dict[str, Any], columns: list[_Column], schemes:
         return None
     kind = (match.group("lead") or match.group("trail") or "").replace("-", " ")
     named = (match.group("after") or match.group("before") or "").strip(" :-–—")
-    if named and any(named in scheme.names() for scheme in schemes):
+    if named and named in names_above:
         return _Total(row, cells, columns, "grand total" if kind == "grand total" else "total", named)
     return None
 
