@@ -7,6 +7,7 @@ the column and the value. See README ("Importing a savings tracker") for the for
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -115,7 +116,7 @@ class Problem:
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__ for each of up to MAX_ROWS rows
 class TrackerRow:
     """One scheme row, checked: amounts in pounds as Decimals."""
 
@@ -699,6 +700,13 @@ def _amount(
     return True, amount
 
 
+@functools.lru_cache(maxsize=64)
+def _present(fields: tuple[str, ...]) -> frozenset[str]:
+    """The fields a row has columns for: one frozenset shared by the rows with the same columns
+    (about a kilobyte each, not a copy for every row of a large file)."""
+    return frozenset(fields)
+
+
 def _read_scheme(
     tracker: Tracker, sheet: str, row: int, cells: dict[str, Any], columns: list[_Column]
 ) -> TrackerRow | None:
@@ -775,7 +783,7 @@ def _read_scheme(
         rag_reason=_text(cells.get("rag_reason")),
         timeline=_text(cells.get("timeline")),
         challenges=_text(cells.get("challenges")),
-        present=frozenset(column.field for column in columns),
+        present=_present(tuple(column.field for column in columns)),
     )
 
 
