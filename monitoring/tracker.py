@@ -24,7 +24,7 @@ from recovery.text import clean_text
 
 MAX_BYTES = 10 * 1024 * 1024  # the upload itself
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bombs
-MAX_ROWS = 20_000
+MAX_ROWS = 60_000  # a county's whole history (6,000 schemes x 10 quarters); more is refused
 MAX_COLUMNS = 256  # cells read per row: a tracker has about twenty columns
 HEADER_SEARCH_ROWS = 20
 PROGRESS_EVERY = 1000  # rows between two progress reports
