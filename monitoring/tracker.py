@@ -535,8 +535,11 @@ class _Total:
 class _Scope:
     rows: list[TrackerRow]
     described: str
+    totals: dict[str, Decimal] | None = field(default=None, compare=False)  # the sums, when kept as rows were read
 
     def sum(self, name: str) -> Decimal:
+        if self.totals is not None:
+            return self.totals[name]
         return sum(
             ((row.target if name == "target" else row.figures.get(name)) or Decimal(0) for row in self.rows), Decimal(0)
         )
@@ -568,19 +571,45 @@ def _total_row(row: int, cells: dict[str, Any], columns: list[_Column], names_ab
     return None
 
 
-def _describe(rows: list[TrackerRow], every: list[TrackerRow], name: str = "") -> str:
+class _Above:
+    """The scheme rows above a stated total, and what judging a total asks of them, kept up to
+    date as each row is added (its position, the rows of each area name, the service areas, the
+    running sum of each amount), so that judging a total never goes over every row above again:
+    a file with a sub-total every few rows stays linear in its rows."""
+
+    def __init__(self) -> None:
+        self.rows: list[TrackerRow] = []
+        self.position: dict[int, int] = {}  # id(row) → its index in rows
+        self.by_name: dict[str, list[TrackerRow]] = {}  # area name (lower case) → its rows, in order
+        self.areas: set[str] = set()  # service areas (lower case)
+        self.sums: dict[str, Decimal] = {name: Decimal(0) for name in AMOUNT_COLUMNS}
+
+    def add(self, row: TrackerRow) -> None:
+        self.position[id(row)] = len(self.rows)
+        self.rows.append(row)
+        for name in _Scheme(row).names():
+            self.by_name.setdefault(name, []).append(row)
+        self.areas.add(row.service_area.lower())
+        for name in AMOUNT_COLUMNS:  # added in row order, as _Scope.sum adds them
+            self.sums[name] += (row.target if name == "target" else row.figures.get(name)) or Decimal(0)
+
+
+def _describe(rows: list[TrackerRow], above: _Above, name: str = "") -> str:
     """ "rows 2–8", "rows 2–4, 9–12 (Adults)": runs of scheme rows, a run unbroken by a scheme
-    row outside the scope (sub-total and blank rows between do not break it)."""
-    chosen = {id(row) for row in rows}
+    row outside the scope (sub-total and blank rows between do not break it). ``rows`` are some
+    of the rows above, in their order."""
     runs: list[list[int]] = []
-    previous_in = False
-    for row in every:
-        inside = id(row) in chosen
-        if inside and previous_in:
-            runs[-1][1] = row.row
-        elif inside:
-            runs.append([row.row, row.row])
-        previous_in = inside
+    if rows and len(rows) == len(above.rows):
+        runs.append([rows[0].row, rows[-1].row])  # every row above: one run
+    else:
+        previous = -2
+        for row in rows:
+            at = above.position[id(row)]
+            if at == previous + 1:
+                runs[-1][1] = row.row
+            else:
+                runs.append([row.row, row.row])
+            previous = at
     if not runs:
         return "no scheme rows above"
     text = ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in runs)
@@ -588,10 +617,11 @@ def _describe(rows: list[TrackerRow], every: list[TrackerRow], name: str = "") -
     return f"{word} {text}" + (f" ({name})" if name else "")
 
 
-def _scopes(total: _Total, before: list[TrackerRow], since: list[TrackerRow], last: bool) -> list[_Scope]:
+def _scopes(total: _Total, above: _Above, since: list[TrackerRow], last: bool) -> list[_Scope]:
     """The scopes a stated total may close, given where it stands, most likely first."""
+    before = above.rows
     if total.names:
-        named = [row for row in before if total.names in _Scheme(row).names()]
+        named = list(above.by_name.get(total.names, ()))
         title = next(
             (
                 n
@@ -601,11 +631,15 @@ def _scopes(total: _Total, before: list[TrackerRow], since: list[TrackerRow], la
             ),
             total.names,
         )
-        return [_Scope(named, _describe(named, before, title))]
-    everything = _Scope(before, _describe(before, before) + (" (every scheme row above)" if before else ""))
+        return [_Scope(named, _describe(named, above, title))]
+    everything = _Scope(
+        before,
+        _describe(before, above) + (" (every scheme row above)" if before else ""),
+        totals=dict(above.sums),
+    )
     if total.kind == "grand total" or not since:
         return [everything]
-    scopes = [_Scope(since, _describe(since, before))]
+    scopes = [_Scope(since, _describe(since, above))]
     area = since[-1].service_area.lower()
     run: list[TrackerRow] = []
     for row in reversed(since):
@@ -614,23 +648,24 @@ def _scopes(total: _Total, before: list[TrackerRow], since: list[TrackerRow], la
         run.append(row)
     run.reverse()
     if len(run) < len(since):
-        scopes.append(_Scope(run, _describe(run, before, since[-1].service_area)))
-    several_areas = len({row.service_area.lower() for row in before}) > 1
+        scopes.append(_Scope(run, _describe(run, above, since[-1].service_area)))
+    several_areas = len(above.areas) > 1
     if last and several_areas and len(before) > len(since):
         scopes.append(everything)
     return scopes
 
 
 def _judge_totals(tracker: Tracker, sheet: str, entries: list[_Scheme | _Total]) -> None:
-    before: list[TrackerRow] = []
+    above = _Above()
     since: list[TrackerRow] = []
+    last_scheme = max((index for index, entry in enumerate(entries) if isinstance(entry, _Scheme)), default=-1)
     for index, entry in enumerate(entries):
         if isinstance(entry, _Scheme):
-            before.append(entry.row)
+            above.add(entry.row)
             since.append(entry.row)
             continue
-        last = not any(isinstance(later, _Scheme) for later in entries[index + 1 :])
-        _compare_total(tracker, sheet, entry, _scopes(entry, list(before), list(since), last))
+        # Judged at once: the scopes may hold the rows above as they are now.
+        _compare_total(tracker, sheet, entry, _scopes(entry, above, since, last=index > last_scheme))
         since = []
 
 

@@ -5,7 +5,9 @@ with a trace function: the same for the same file, on any machine) at n, 2n and 
 is linear in the rows costs the same for each further n rows: the second difference
 w(3n) - 2 w(2n) + w(n) is nil. Work over pairs of rows (a list of every row above built for each
 row, as the reading of stated totals did, which kept a 60,000-row file going past 17 minutes)
-costs more for each further n rows: the second difference grows as n squared.
+costs more for each further n rows: the second difference grows as n squared. A file with a
+sub-total every few rows is checked too: each stated total was judged by going over every row
+above it again (the rows it may close, their description, their sums).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 
 import monitoring
 from monitoring.imports import tracker_import, tracker_preview
-from tests.monitoring.tracker_helpers import scheme, xlsx
+from tests.monitoring.tracker_helpers import scheme, total, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,30 @@ def tracker(rows: int, year: str, *, actual: int = 100000) -> bytes:
         for quarter in QUARTERS
         for number in range(rows // len(QUARTERS))
     )
+
+
+def tracker_with_totals(rows: int, year: str) -> bytes:
+    """``rows`` rows as ``tracker`` gives, with a stated sub-total after every five, a total of
+    every row above after every third sub-total, and a grand total at the end."""
+    lines: list[dict[str, Any]] = []
+    for quarter in QUARTERS:
+        for group in range(rows // len(QUARTERS) // 5):
+            for number in range(group * 5, group * 5 + 5):
+                lines.append(
+                    scheme(
+                        financial_year=year,
+                        service_area=AREAS[group % len(AREAS)],
+                        ref=str(number + 1),
+                        title=f"Scheme {number + 1}",
+                        quarter=quarter,
+                        target=1000,
+                    )
+                )
+            lines.append(total("Sub-total", target=5000))
+            if group % 3 == 2:
+                lines.append(total("Total", target=1000 * len(lines)))
+    lines.append(total("Grand total", target=1000 * rows))
+    return xlsx(lines)
 
 
 def lines_run(work: Callable[[], Any]) -> int:
@@ -76,6 +102,11 @@ def preview(rows: int, year: str) -> int:
     return lines_run(lambda: tracker_preview(source=data))
 
 
+def preview_with_totals(rows: int, year: str) -> int:
+    data = tracker_with_totals(rows, year)
+    return lines_run(lambda: tracker_preview(source=data))
+
+
 def first_import(rows: int, year: str) -> int:
     data = tracker(rows, year)
     return lines_run(lambda: tracker_import(source=data, user=None))
@@ -88,7 +119,7 @@ def import_over_the_last(rows: int, year: str) -> int:
     return lines_run(lambda: tracker_import(source=data, user=None))
 
 
-@pytest.mark.parametrize("work", [preview, first_import, import_over_the_last])
+@pytest.mark.parametrize("work", [preview, preview_with_totals, first_import, import_over_the_last])
 def test_the_import_does_linear_work_in_the_rows(work):
     # The service areas exist first: every size (each its own year) finds them.
     assert tracker_import(source=tracker(len(AREAS) * len(QUARTERS), "2022/23"), user=None).committed
