@@ -48,7 +48,7 @@ def shown(name: str, value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__ for each of the (many) changes a large file's preview lists
 class FieldChange:
     """One field the import would change: where (the scheme itself, or a quarter), old → new,
     and, if someone changed it in the app since the last import, who and when."""

@@ -7,6 +7,7 @@ the column and the value. See README ("Importing a savings tracker") for the for
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -23,7 +24,7 @@ from recovery.text import clean_text
 
 MAX_BYTES = 10 * 1024 * 1024  # the upload itself
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # what it unzips to: refuses zip bombs
-MAX_ROWS = 20_000
+MAX_ROWS = 60_000  # a county's whole history (6,000 schemes x 10 quarters); more is refused
 MAX_COLUMNS = 256  # cells read per row: a tracker has about twenty columns
 HEADER_SEARCH_ROWS = 20
 PROGRESS_EVERY = 1000  # rows between two progress reports
@@ -115,7 +116,7 @@ class Problem:
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__ for each of up to MAX_ROWS rows
 class TrackerRow:
     """One scheme row, checked: amounts in pounds as Decimals."""
 
@@ -344,19 +345,22 @@ def _read_rows(sheet_name: str, rows: list[tuple[int, tuple[Any, ...]]]) -> Trac
         return tracker
 
     entries: list[_Scheme | _Total] = []
+    names_above: set[str] = set()  # every area named by a scheme row so far (not a list per row)
     for offset, raw in rows[header_index + 1 :]:
         read = _cells(tracker, sheet_name, offset, raw, columns)
         if read is None:
             continue
         cells, row_columns = read
-        total = _total_row(offset, cells, row_columns, [e for e in entries if isinstance(e, _Scheme)])
+        total = _total_row(offset, cells, row_columns, names_above)
         if total is not None:
             entries.append(total)
             continue
         parsed = _read_scheme(tracker, sheet_name, offset, cells, row_columns)
         if parsed is not None:
             tracker.rows.append(parsed)
-            entries.append(_Scheme(parsed))
+            scheme = _Scheme(parsed)
+            entries.append(scheme)
+            names_above |= scheme.names()
     _judge_totals(tracker, sheet_name, entries)
     _check_repeats(tracker, sheet_name)
     _check_targets(tracker, sheet_name)
@@ -531,8 +535,11 @@ class _Total:
 class _Scope:
     rows: list[TrackerRow]
     described: str
+    totals: dict[str, Decimal] | None = field(default=None, compare=False)  # the sums, when kept as rows were read
 
     def sum(self, name: str) -> Decimal:
+        if self.totals is not None:
+            return self.totals[name]
         return sum(
             ((row.target if name == "target" else row.figures.get(name)) or Decimal(0) for row in self.rows), Decimal(0)
         )
@@ -544,10 +551,11 @@ _TOTAL_PATTERN = re.compile(
 )
 
 
-def _total_row(row: int, cells: dict[str, Any], columns: list[_Column], schemes: list[_Scheme]) -> _Total | None:
+def _total_row(row: int, cells: dict[str, Any], columns: list[_Column], names_above: set[str]) -> _Total | None:
     """The row as a stated total, or None for a scheme row. "Total", "Sub-total", "Grand total"
     (in Title or Ref), or one of them with the name of an area above ("Total Adult Social
-    Care", "Living and Ageing Well sub-total")."""
+    Care", "Living and Ageing Well sub-total"): ``names_above``, the names (lower case) of the
+    service areas, portfolios and directorates of the scheme rows above."""
     ref = _text(cells.get("ref")).lower().strip(" :")
     label = (_text(cells.get("title")) or _text(cells.get("ref"))).lower().strip(" :")
     for text in (label, ref):
@@ -558,24 +566,50 @@ def _total_row(row: int, cells: dict[str, Any], columns: list[_Column], schemes:
         return None
     kind = (match.group("lead") or match.group("trail") or "").replace("-", " ")
     named = (match.group("after") or match.group("before") or "").strip(" :-–—")
-    if named and any(named in scheme.names() for scheme in schemes):
+    if named and named in names_above:
         return _Total(row, cells, columns, "grand total" if kind == "grand total" else "total", named)
     return None
 
 
-def _describe(rows: list[TrackerRow], every: list[TrackerRow], name: str = "") -> str:
+class _Above:
+    """The scheme rows above a stated total, and what judging a total asks of them, kept up to
+    date as each row is added (its position, the rows of each area name, the service areas, the
+    running sum of each amount), so that judging a total never goes over every row above again:
+    a file with a sub-total every few rows stays linear in its rows."""
+
+    def __init__(self) -> None:
+        self.rows: list[TrackerRow] = []
+        self.position: dict[int, int] = {}  # id(row) → its index in rows
+        self.by_name: dict[str, list[TrackerRow]] = {}  # area name (lower case) → its rows, in order
+        self.areas: set[str] = set()  # service areas (lower case)
+        self.sums: dict[str, Decimal] = {name: Decimal(0) for name in AMOUNT_COLUMNS}
+
+    def add(self, row: TrackerRow) -> None:
+        self.position[id(row)] = len(self.rows)
+        self.rows.append(row)
+        for name in _Scheme(row).names():
+            self.by_name.setdefault(name, []).append(row)
+        self.areas.add(row.service_area.lower())
+        for name in AMOUNT_COLUMNS:  # added in row order, as _Scope.sum adds them
+            self.sums[name] += (row.target if name == "target" else row.figures.get(name)) or Decimal(0)
+
+
+def _describe(rows: list[TrackerRow], above: _Above, name: str = "") -> str:
     """ "rows 2–8", "rows 2–4, 9–12 (Adults)": runs of scheme rows, a run unbroken by a scheme
-    row outside the scope (sub-total and blank rows between do not break it)."""
-    chosen = {id(row) for row in rows}
+    row outside the scope (sub-total and blank rows between do not break it). ``rows`` are some
+    of the rows above, in their order."""
     runs: list[list[int]] = []
-    previous_in = False
-    for row in every:
-        inside = id(row) in chosen
-        if inside and previous_in:
-            runs[-1][1] = row.row
-        elif inside:
-            runs.append([row.row, row.row])
-        previous_in = inside
+    if rows and len(rows) == len(above.rows):
+        runs.append([rows[0].row, rows[-1].row])  # every row above: one run
+    else:
+        previous = -2
+        for row in rows:
+            at = above.position[id(row)]
+            if at == previous + 1:
+                runs[-1][1] = row.row
+            else:
+                runs.append([row.row, row.row])
+            previous = at
     if not runs:
         return "no scheme rows above"
     text = ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in runs)
@@ -583,10 +617,11 @@ def _describe(rows: list[TrackerRow], every: list[TrackerRow], name: str = "") -
     return f"{word} {text}" + (f" ({name})" if name else "")
 
 
-def _scopes(total: _Total, before: list[TrackerRow], since: list[TrackerRow], last: bool) -> list[_Scope]:
+def _scopes(total: _Total, above: _Above, since: list[TrackerRow], last: bool) -> list[_Scope]:
     """The scopes a stated total may close, given where it stands, most likely first."""
+    before = above.rows
     if total.names:
-        named = [row for row in before if total.names in _Scheme(row).names()]
+        named = list(above.by_name.get(total.names, ()))
         title = next(
             (
                 n
@@ -596,11 +631,15 @@ def _scopes(total: _Total, before: list[TrackerRow], since: list[TrackerRow], la
             ),
             total.names,
         )
-        return [_Scope(named, _describe(named, before, title))]
-    everything = _Scope(before, _describe(before, before) + (" (every scheme row above)" if before else ""))
+        return [_Scope(named, _describe(named, above, title))]
+    everything = _Scope(
+        before,
+        _describe(before, above) + (" (every scheme row above)" if before else ""),
+        totals=dict(above.sums),
+    )
     if total.kind == "grand total" or not since:
         return [everything]
-    scopes = [_Scope(since, _describe(since, before))]
+    scopes = [_Scope(since, _describe(since, above))]
     area = since[-1].service_area.lower()
     run: list[TrackerRow] = []
     for row in reversed(since):
@@ -609,23 +648,24 @@ def _scopes(total: _Total, before: list[TrackerRow], since: list[TrackerRow], la
         run.append(row)
     run.reverse()
     if len(run) < len(since):
-        scopes.append(_Scope(run, _describe(run, before, since[-1].service_area)))
-    several_areas = len({row.service_area.lower() for row in before}) > 1
+        scopes.append(_Scope(run, _describe(run, above, since[-1].service_area)))
+    several_areas = len(above.areas) > 1
     if last and several_areas and len(before) > len(since):
         scopes.append(everything)
     return scopes
 
 
 def _judge_totals(tracker: Tracker, sheet: str, entries: list[_Scheme | _Total]) -> None:
-    before: list[TrackerRow] = []
+    above = _Above()
     since: list[TrackerRow] = []
+    last_scheme = max((index for index, entry in enumerate(entries) if isinstance(entry, _Scheme)), default=-1)
     for index, entry in enumerate(entries):
         if isinstance(entry, _Scheme):
-            before.append(entry.row)
+            above.add(entry.row)
             since.append(entry.row)
             continue
-        last = not any(isinstance(later, _Scheme) for later in entries[index + 1 :])
-        _compare_total(tracker, sheet, entry, _scopes(entry, list(before), list(since), last))
+        # Judged at once: the scopes may hold the rows above as they are now.
+        _compare_total(tracker, sheet, entry, _scopes(entry, above, since, last=index > last_scheme))
         since = []
 
 
@@ -693,6 +733,13 @@ def _amount(
         target.append(Problem(str(error), sheet, row, column.header, _text(value)))
         return False, None
     return True, amount
+
+
+@functools.lru_cache(maxsize=64)
+def _present(fields: tuple[str, ...]) -> frozenset[str]:
+    """The fields a row has columns for: one frozenset shared by the rows with the same columns
+    (about a kilobyte each, not a copy for every row of a large file)."""
+    return frozenset(fields)
 
 
 def _read_scheme(
@@ -771,7 +818,7 @@ def _read_scheme(
         rag_reason=_text(cells.get("rag_reason")),
         timeline=_text(cells.get("timeline")),
         challenges=_text(cells.get("challenges")),
-        present=frozenset(column.field for column in columns),
+        present=_present(tuple(column.field for column in columns)),
     )
 
 

@@ -276,9 +276,9 @@ if os.environ.get("DJANGO_S3_BUCKET"):
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The tracker import's confirm sends one tick box per scheme it would change: up to
-# monitoring.tracker.MAX_ROWS (20,000). Django's default of 1,000 fields refused a 5,000-row
+# monitoring.tracker.MAX_ROWS (60,000). Django's default of 1,000 fields refused a 5,000-row
 # tracker's confirm with a 400.
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 21_000
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 61_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Background jobs (large report PDFs, imports) are queued in the database and run by

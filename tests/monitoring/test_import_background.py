@@ -305,7 +305,7 @@ def test_count_rows_of_a_file_that_is_not_a_workbook_is_zero(data):
     assert count_rows(data) == 0
 
 
-@pytest.mark.parametrize("ticked", [999, 5_000, 20_000])
+@pytest.mark.parametrize("ticked", [999, 5_000, 20_000, 60_000])
 def test_the_confirm_takes_a_tick_box_for_every_scheme_a_tracker_may_have(as_finance, background, ticked):
     """A 5,000-row tracker's preview has 5,000 tick boxes: Django's default limit of 1,000
     fields refused its confirm with a 400."""
